@@ -1,0 +1,1 @@
+## Benchmarks with anchors built in the same run.

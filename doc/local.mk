@@ -1,0 +1,2 @@
+## Documentation.
+EXTRA_DIST += doc/design.md

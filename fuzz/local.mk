@@ -1,0 +1,1 @@
+## libFuzzer targets (--enable-fuzzing) and their corpus replay in make check.

@@ -1,0 +1,56 @@
+/* gust cryptographic primitives: hashes, HMAC, constant-time comparison and
+ * random bytes, provided by the TLS backend chosen at configure time. */
+#ifndef GUST_CRYPTO_H
+#define GUST_CRYPTO_H
+
+#include <gust/base.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum gust_digest {
+  GUST_SHA1 = 1,  /* 20-byte output; WebSocket accept keys, signed v1 */
+  GUST_SHA256 = 2 /* 32-byte output; signed values v2 */
+} gust_digest;
+
+/* Largest output of any gust_digest, in bytes. */
+#define GUST_DIGEST_MAX 32
+
+/* Returns the output size of `alg` in bytes, or 0 for an unknown value. */
+GUST_EXTERN size_t gust_digest_size(gust_digest alg);
+
+/* Hashes the concatenation of `n` parts into `out` (gust_digest_size(alg)
+ * bytes). Returns 0, GUST_EINVAL for an unknown algorithm, or GUST_ENOMEM /
+ * GUST_ECRYPTO if the backend fails. Thread-safe. */
+GUST_EXTERN int gust_hash(gust_digest alg, const gust_slice *parts, size_t n,
+                          uint8_t *out);
+
+/* Computes HMAC-`alg` (RFC 2104) with `key` over the concatenation of `n`
+ * parts into `out` (gust_digest_size(alg) bytes). Returns as gust_hash().
+ * Thread-safe. */
+GUST_EXTERN int gust_hmac(gust_digest alg, const uint8_t *key, size_t key_len,
+                          const gust_slice *parts, size_t n, uint8_t *out);
+
+/* Compares two byte strings in time that depends only on the lengths.
+ * Returns 1 if they are equal (same length, same bytes), 0 otherwise. */
+GUST_EXTERN int gust_const_time_eq(const void *a, size_t a_len, const void *b,
+                                   size_t b_len);
+
+/* Fills `buf` with `n` bytes from the backend's cryptographically secure
+ * generator. Returns 0, or GUST_ECRYPTO if the generator failed (the buffer
+ * contents are then unspecified and must not be used). Thread-safe. */
+GUST_EXTERN int gust_random_bytes(void *buf, size_t n);
+
+/* Returns the name of the crypto/TLS backend: "openssl" or "gnutls". */
+GUST_EXTERN const char *gust_tls_backend_name(void);
+
+/* Returns the backend library's own version text, e.g. "OpenSSL 3.0.11
+ * 19 Sep 2023" or "3.7.9" (GnuTLS). */
+GUST_EXTERN const char *gust_tls_backend_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUST_CRYPTO_H */

@@ -1,0 +1,12 @@
+/* gust umbrella header: includes every public header of libgust and
+ * libgust-proto. */
+#ifndef GUST_GUST_H
+#define GUST_GUST_H
+
+#include <gust/version.h>
+#include <gust/base.h>
+#include <gust/headers.h>
+#include <gust/crypto.h>
+#include <gust/loop.h>
+
+#endif /* GUST_GUST_H */

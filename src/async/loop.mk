@@ -1,0 +1,1 @@
+## loop module: sources, public header, tests, fuzz targets, benchmarks, tools.

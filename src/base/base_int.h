@@ -1,0 +1,63 @@
+/* Internal helpers shared by the library's source files (never installed).
+ * Everything here is static inline so that libgust can use it without
+ * libgust-proto exporting anything beyond its public gust_* API. */
+#ifndef GUST_BASE_INT_H
+#define GUST_BASE_INT_H
+
+#include <gust/base.h>
+
+#include <string.h>
+
+#define GUST__UNUSED(x)     ((void)(x))
+#define GUST__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GUST__LIKELY(x)   __builtin_expect(!!(x), 1)
+#define GUST__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define GUST__LIKELY(x)   (x)
+#define GUST__UNLIKELY(x) (x)
+#endif
+
+/* Resolves an object's allocator: NULL means the process-wide default. */
+static inline const gust_mem *gust__mem(const gust_mem *mem) {
+  return mem != NULL ? mem : gust_mem_default();
+}
+
+static inline void *gust__malloc(const gust_mem *mem, size_t size) {
+  return mem->malloc(size != 0 ? size : 1, mem->user_data);
+}
+
+static inline void *gust__calloc(const gust_mem *mem, size_t nmemb,
+                                 size_t size) {
+  if (nmemb == 0 || size == 0)
+    nmemb = size = 1;
+  return mem->calloc(nmemb, size, mem->user_data);
+}
+
+static inline void *gust__realloc(const gust_mem *mem, void *ptr, size_t size) {
+  return mem->realloc(ptr, size != 0 ? size : 1, mem->user_data);
+}
+
+static inline void gust__free(const gust_mem *mem, void *ptr) {
+  if (ptr != NULL)
+    mem->free(ptr, mem->user_data);
+}
+
+/* Returns a NUL-terminated copy of n bytes, or NULL on out of memory. */
+static inline char *gust__strndup(const gust_mem *mem, const char *s,
+                                  size_t n) {
+  char *p = (char *)gust__malloc(mem, n + 1);
+  if (p != NULL) {
+    if (n != 0)
+      memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+
+static inline uint8_t gust__lower(uint8_t c) {
+  return (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+}
+
+#endif /* GUST_BASE_INT_H */

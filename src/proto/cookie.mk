@@ -1,0 +1,1 @@
+## cookie module: sources, public header, tests, fuzz targets, benchmarks, tools.

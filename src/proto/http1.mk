@@ -1,0 +1,1 @@
+## http1 module: sources, public header, tests, fuzz targets, benchmarks, tools.

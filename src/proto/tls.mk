@@ -1,0 +1,1 @@
+## tls module: sources, public header, tests, fuzz targets, benchmarks, tools.

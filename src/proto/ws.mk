@@ -1,0 +1,1 @@
+## ws module: sources, public header, tests, fuzz targets, benchmarks, tools.

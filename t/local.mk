@@ -1,0 +1,29 @@
+## Test programs: TAP through automake's TAP driver; each also runs under
+## prove. Programs are linked with -no-install so that valgrind can run
+## them directly.
+
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+TEST_EXTENSIONS = .sh
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	CC='$(CC)'; NM='$(NM)'; \
+	export top_srcdir top_builddir CC NM;
+
+check_LTLIBRARIES += t/libtap.la
+t_libtap_la_SOURCES = t/tap.c t/tap.h
+
+include t/base/local.mk
+
+TESTS += t/symbols.sh t/headers.sh
+EXTRA_DIST += t/symbols.sh t/headers.sh t/valgrind-run
+
+# The Sans-IO suite, also run under valgrind's memcheck by scripts/check
+# (`make check-valgrind`): any memory error or definite leak fails a test.
+VALGRIND_TESTS += $(BASE_TESTS)
+check-valgrind:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(VALGRIND_TESTS)" \
+	  LOG_COMPILER="$(abs_top_srcdir)/t/valgrind-run" \
+	  TEST_SUITE_LOG=test-suite-valgrind.log
+.PHONY: check-valgrind
