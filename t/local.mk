@@ -27,3 +27,14 @@ check-valgrind:
 	  LOG_COMPILER="$(abs_top_srcdir)/t/valgrind-run" \
 	  TEST_SUITE_LOG=test-suite-valgrind.log
 .PHONY: check-valgrind
+
+# Runs the whole suite under prove (TAP::Harness) instead of automake's
+# driver, to show that every program is a standalone TAP producer.
+check-prove: $(check_PROGRAMS) $(check_LTLIBRARIES) all
+	@set -e; $(AM_TESTS_ENVIRONMENT) list=; \
+	for t in $(TESTS); do \
+	  if test -f "$$t"; then list="$$list $$t"; \
+	  else list="$$list $(srcdir)/$$t"; fi; \
+	done; \
+	prove --exec '' $$list
+.PHONY: check-prove

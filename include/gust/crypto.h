@@ -38,8 +38,9 @@ GUST_EXTERN int gust_const_time_eq(const void *a, size_t a_len, const void *b,
                                    size_t b_len);
 
 /* Fills `buf` with `n` bytes from the backend's cryptographically secure
- * generator. Returns 0, or GUST_ECRYPTO if the generator failed (the buffer
- * contents are then unspecified and must not be used). Thread-safe. */
+ * generator (n == 0 does nothing). Returns 0, GUST_EINVAL if buf is NULL
+ * with n > 0, or GUST_ECRYPTO if the generator failed (the buffer contents
+ * are then unspecified and must not be used). Thread-safe. */
 GUST_EXTERN int gust_random_bytes(void *buf, size_t n);
 
 /* Returns the name of the crypto/TLS backend: "openssl" or "gnutls". */

@@ -42,6 +42,10 @@ int gust_buf_reserve(gust_buf *buf, size_t extra) {
     return 0;
   }
   newcap = buf->cap < BUF_MIN_CAP ? BUF_MIN_CAP : buf->cap;
+  /* Not worth sliding (most of the block is live): grow, never replace
+   * the block with one of the same size. */
+  if (buf->cap != 0 && newcap <= SIZE_MAX / 2)
+    newcap *= 2;
   while (newcap < need)
     newcap = newcap > SIZE_MAX / 2 ? need : newcap * 2;
   if (buf->off != 0) {
@@ -149,8 +153,15 @@ uint8_t *gust_buf_tail(gust_buf *buf) {
 int gust_buf_commit(gust_buf *buf, size_t n) {
   if (n == 0)
     return 0;
-  if (buf->cap == 0 || n > buf->cap - buf->off - buf->len - 1)
+  if (buf->cap == 0)
     return GUST_EINVAL;
+  /* reserve() never grants space past `max`, so such a commit exceeds the
+   * reserved space too. */
+  if (n > buf->cap - buf->off - buf->len - 1 ||
+      (buf->max != 0 && (buf->len > buf->max || n > buf->max - buf->len))) {
+    buf->ptr[buf->len] = 0; /* the caller may have written over the NUL */
+    return GUST_EINVAL;
+  }
   buf->len += n;
   buf->ptr[buf->len] = 0;
   return 0;

@@ -122,12 +122,15 @@ static void maybe_compact(gust_headers *h) {
 static int store(gust_headers *h, gust_header_entry_ *e, const char *name,
                  size_t name_len, const char *value, size_t value_len) {
   size_t start = h->arena.len;
+  uint64_t total;
   int rc;
   if (!gust_header_name_valid(name, name_len) ||
       !gust_header_value_valid(value, value_len))
     return GUST_EINVAL;
-  if (name_len > UINT32_MAX - value_len ||
-      start > UINT32_MAX - name_len - value_len)
+  /* In 64 bits so that neither length can wrap the check (both were just
+   * scanned, so their sum fits). */
+  total = (uint64_t)name_len + value_len;
+  if (total > UINT32_MAX || start > UINT32_MAX - total)
     return GUST_EOVERFLOW;
   rc = gust_buf_reserve(&h->arena, name_len + value_len);
   if (rc != 0)
@@ -261,6 +264,8 @@ int gust_headers_has_token(const gust_headers *h, const char *name,
                            const char *token) {
   gust_slice want = gust_slice_cstr(token), v;
   size_t cursor = 0;
+  if (want.len == 0)
+    return 0; /* empty list elements are not members (RFC 9110 5.6.1) */
   while (gust_headers_get_next(h, name, &cursor, &v) == 0) {
     const uint8_t *p = v.ptr, *end = v.ptr + v.len;
     for (;;) {

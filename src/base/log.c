@@ -68,7 +68,7 @@ int gust_log_enabled(gust_log_category category, gust_log_level level) {
 
 void gust_vlog(gust_log_category category, gust_log_level level,
                const char *fmt, va_list ap) {
-  char msg[4096];
+  char msg[4096 + 1]; /* 4 KiB of text and the NUL */
   if ((unsigned)category >= GUST_LOG_CATEGORY_COUNT_)
     category = GUST_LOG_GENERAL;
   if (!gust_log_enabled(category, level))

@@ -205,8 +205,8 @@ int main(void) {
       is_int(rc, c->rc, "to_u64: \"%s\" (max %" PRIu64 ") gives %s", c->in,
              c->max, gust_errname(c->rc));
       if (c->rc == 0)
-        ok(out == c->want, "to_u64: \"%s\" (max %" PRIu64 ") = %" PRIu64,
-           c->in, c->max, c->want);
+        ok(out == c->want, "to_u64: \"%s\" (max %" PRIu64 ") = %" PRIu64, c->in,
+           c->max, c->want);
       unguard(g);
     }
     ok(gust_slice_to_u64(mk("12345", 2), UINT64_MAX, &out) == 0 && out == 12,
@@ -269,18 +269,18 @@ int main(void) {
     gust_vec v[4], *p;
     size_t n, left;
 
-#define RESET()                                                               \
-  do {                                                                        \
-    v[0].base = a;                                                            \
-    v[0].len = 5;                                                             \
-    v[1].base = b;                                                            \
-    v[1].len = 3;                                                             \
-    v[2].base = c;                                                            \
-    v[2].len = 4;                                                             \
-    v[3].base = NULL;                                                         \
-    v[3].len = 0;                                                             \
-    p = v;                                                                    \
-    n = 3;                                                                    \
+#define RESET()                                                                \
+  do {                                                                         \
+    v[0].base = a;                                                             \
+    v[0].len = 5;                                                              \
+    v[1].base = b;                                                             \
+    v[1].len = 3;                                                              \
+    v[2].base = c;                                                             \
+    v[2].len = 4;                                                              \
+    v[3].base = NULL;                                                          \
+    v[3].len = 0;                                                              \
+    p = v;                                                                     \
+    n = 3;                                                                     \
   } while (0)
 
     RESET();
@@ -347,8 +347,7 @@ int main(void) {
     ok(left == 0 && p == v + 3 && n == 1 && v[3].base == c && v[3].len == 4,
        "vec_advance: zero-length entries after a written one are dropped");
     left = gust_vec_advance(&p, &n, 1);
-    ok(left == 0 && p == v + 3 && n == 1 && v[3].base == c + 1 &&
-           v[3].len == 3,
+    ok(left == 0 && p == v + 3 && n == 1 && v[3].base == c + 1 && v[3].len == 3,
        "vec_advance: then trims the next data entry");
 
     v[0].base = a;
