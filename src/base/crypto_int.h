@@ -11,7 +11,7 @@ typedef struct gust__crypto_vtable {
   const char *name;             /* "openssl" or "gnutls" */
   const char *(*version)(void); /* the library's version text */
   /* Streaming hash: new() returns NULL on failure; final() writes the
-   * digest and releases the context; free() releases it unfinished. */
+   * digest and releases the context; hash_free releases it unfinished. */
   gust__hash_ctx *(*hash_new)(gust_digest alg);
   int (*hash_update)(gust__hash_ctx *ctx, const void *data, size_t len);
   int (*hash_final)(gust__hash_ctx *ctx, uint8_t *out);
