@@ -1,1 +1,14 @@
 ## cookie module: sources, public header, tests, fuzz targets, benchmarks, tools.
+## Signed values, XSRF tokens, Cookie/Set-Cookie, escaping, URLs, forms,
+## multipart, ETags and HTTP-dates (all Sans-IO, in libgust-proto).
+libgust_proto_la_SOURCES += \
+	src/proto/cookie_int.h \
+	src/proto/cookie_codec.c \
+	src/proto/signed.c
+
+pkginclude_HEADERS += include/gust/cookie.h
+
+COOKIE_TESTS = t/proto/signed
+check_PROGRAMS += $(COOKIE_TESTS)
+TESTS += $(COOKIE_TESTS)
+VALGRIND_TESTS += $(COOKIE_TESTS)
