@@ -4,11 +4,19 @@
 libgust_proto_la_SOURCES += \
 	src/proto/cookie_int.h \
 	src/proto/cookie_codec.c \
-	src/proto/signed.c
+	src/proto/signed.c \
+	src/proto/xsrf.c \
+	src/proto/cookie.c \
+	src/proto/escape.c \
+	src/proto/url.c \
+	src/proto/form.c \
+	src/proto/multipart.c \
+	src/proto/etag.c \
+	src/proto/httpdate.c
 
-pkginclude_HEADERS += include/gust/cookie.h
+pkginclude_HEADERS += include/gust/cookie.h include/gust/httputil.h
 
-COOKIE_TESTS = t/proto/signed
+COOKIE_TESTS = t/proto/signed t/proto/xsrf
 check_PROGRAMS += $(COOKIE_TESTS)
 TESTS += $(COOKIE_TESTS)
 VALGRIND_TESTS += $(COOKIE_TESTS)
