@@ -16,7 +16,13 @@ libgust_proto_la_SOURCES += \
 
 pkginclude_HEADERS += include/gust/cookie.h include/gust/httputil.h
 
-COOKIE_TESTS = t/proto/signed t/proto/xsrf
+COOKIE_TESTS = t/proto/signed t/proto/xsrf t/proto/cookie
 check_PROGRAMS += $(COOKIE_TESTS)
 TESTS += $(COOKIE_TESTS)
 VALGRIND_TESTS += $(COOKIE_TESTS)
+
+# Interop with Tornado: a helper that speaks gust's side on the command
+# line, driven by a script run with Debian's /usr/bin/python3.
+check_PROGRAMS += t/interop/cookie_tool
+TESTS += t/interop/tornado_signed.sh
+EXTRA_DIST += t/interop/tornado_signed.sh scripts/deps/cookie.list

@@ -1,0 +1,206 @@
+#!/bin/sh
+# Interop with Tornado (Debian's python3-tornado, run by /usr/bin/python3):
+# signed values (v1, v2, key-versioned) and XSRF tokens made by Tornado
+# decode in gust and the reverse; Set-Cookie bytes are identical.
+# Without Tornado the test skips, except under CI=true where it fails.
+: "${top_builddir:=.}"
+tool="$top_builddir/t/interop/cookie_tool"
+py=/usr/bin/python3
+if [ ! -x "$tool" ]; then
+  echo "1..0 # SKIP helper $tool not built"
+  [ "${CI:-}" = true ] && { echo "Bail out! helper missing under CI"; exit 1; }
+  exit 0
+fi
+if [ ! -x "$py" ] || ! "$py" -c 'import tornado.web' 2>/dev/null; then
+  if [ "${CI:-}" = true ]; then
+    echo "Bail out! python3-tornado is required under CI (apt-get install python3-tornado)"
+    exit 1
+  fi
+  echo "1..0 # SKIP python3-tornado for /usr/bin/python3 not installed"
+  exit 0
+fi
+exec "$py" - "$tool" <<'PYEOF'
+import os, subprocess, sys
+from unittest import mock
+
+import tornado
+from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.web import (Application, HTTPError, RequestHandler,
+                         create_signed_value, decode_signed_value,
+                         get_signature_key_version)
+
+tool = sys.argv[1]
+n = 0
+failed = 0
+
+
+def check(cond, name, detail=""):
+    global n, failed
+    n += 1
+    if cond:
+        print("ok %d - %s" % (n, name))
+    else:
+        failed += 1
+        print("not ok %d - %s" % (n, name))
+        if detail:
+            for line in str(detail).splitlines():
+                print("#   " + line)
+
+
+def gust(*args):
+    out = subprocess.run([tool] + [str(a) for a in args], check=False,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if out.returncode != 0:
+        return "EXIT %d %s" % (out.returncode, out.stderr.decode())
+    return out.stdout.decode().rstrip("\n")
+
+
+def spec_single(secret):
+    return "s:" + secret.encode().hex()
+
+
+def spec_table(current, keys):
+    return "v:%d:%s" % (current, ",".join(
+        "%d=%s" % (k, v.encode().hex()) for k, v in sorted(keys.items())))
+
+
+print("# tornado %s" % tornado.version)
+NOW = 1300000000
+SECRET = "It's a secret to everybody"
+KEYS = {0: "ajklasdf0ojaisdf", 1: "aslkjasaolwkjsdf", 2: "2342342"}
+values = [b"value", b"", b"\xe9", bytes(range(256)), os.urandom(37),
+          b"12345678", b"a|b|c"]
+
+# Tornado creates, gust decodes.
+for version in (1, 2):
+    for i, v in enumerate(values):
+        sv = create_signed_value(SECRET, "key", v, version=version,
+                                 clock=lambda: NOW).decode()
+        got = gust("decode", spec_single(SECRET), "key", sv, NOW, 31, 1)
+        check(got == v.hex(), "tornado v%d value %d decodes in gust" %
+              (version, i), "got %r for %r" % (got, sv))
+for kv in (0, 1, 2):
+    for i, v in enumerate(values[:4]):
+        sv = create_signed_value(KEYS, "key", v, version=2,
+                                 clock=lambda: NOW, key_version=kv).decode()
+        got = gust("decode", spec_table(kv, KEYS), "key", sv, NOW, 31, 1)
+        check(got == v.hex(), "tornado keyed v2 (key %d) value %d decodes"
+              " in gust" % (kv, i), "got %r for %r" % (got, sv))
+        # Decoding with a table whose current version differs still works.
+        got = gust("decode", spec_table(2 - kv, KEYS), "key", sv, NOW, 31, 1)
+        check(got == v.hex(), "tornado keyed v2 (key %d) value %d decodes"
+              " after rotation" % (kv, i))
+        check(gust("keyversion", sv) == str(kv),
+              "key version %d read by gust" % kv)
+
+# gust creates, Tornado decodes; bytes are identical.
+for version in (1, 2):
+    for i, v in enumerate(values):
+        sv = gust("create", spec_single(SECRET), "key", v.hex(), NOW, version)
+        back = decode_signed_value(SECRET, "key", sv, clock=lambda: NOW,
+                                   min_version=1)
+        check(back == v, "gust v%d value %d decodes in tornado" %
+              (version, i), "gust wrote %r" % sv)
+        want = create_signed_value(SECRET, "key", v, version=version,
+                                   clock=lambda: NOW).decode()
+        check(sv == want, "gust v%d value %d is byte-identical" %
+              (version, i), "gust %r\ntornado %r" % (sv, want))
+for kv in (0, 1, 2):
+    sv = gust("create", spec_table(kv, KEYS), "key", b"\xe9".hex(), NOW, 2)
+    back = decode_signed_value(KEYS, "key", sv, clock=lambda: NOW)
+    check(back == b"\xe9", "gust keyed v2 (key %d) decodes in tornado" % kv,
+          sv)
+    check(get_signature_key_version(sv) == kv,
+          "tornado reads gust's key version %d" % kv)
+
+# Rejections agree: tampering, name swap, expiry.
+sv = create_signed_value(SECRET, "key", b"value", clock=lambda: NOW).decode()
+check(gust("decode", spec_single(SECRET), "other", sv, NOW, 31, 1) ==
+      "ERR GUST_ESIGNATURE", "name swap refused by gust")
+check(decode_signed_value(SECRET, "key", sv,
+                          clock=lambda: NOW + 32 * 86400) is None and
+      gust("decode", spec_single(SECRET), "key", sv, NOW + 32 * 86400, 31,
+           1) == "ERR GUST_EEXPIRED", "expiry agrees")
+bad = sv[:-1] + ("0" if sv[-1] != "0" else "1")
+check(decode_signed_value(SECRET, "key", bad, clock=lambda: NOW) is None and
+      gust("decode", spec_single(SECRET), "key", bad, NOW, 31, 1) ==
+      "ERR GUST_ESIGNATURE", "tampered signature refused by both")
+
+# XSRF tokens.
+
+
+def handler(cookie=None, version=2, argument=None):
+    app = Application(xsrf_cookies=True, xsrf_cookie_version=version)
+    headers = HTTPHeaders()
+    if cookie is not None:
+        headers.add("Cookie", "_xsrf=" + cookie)
+    if argument is not None:
+        headers.add("X-Xsrftoken", argument)
+    req = HTTPServerRequest(method="POST", uri="/", headers=headers,
+                            connection=mock.Mock())
+    return RequestHandler(app, req)
+
+
+def tornado_accepts(cookie, argument):
+    try:
+        handler(cookie=cookie, argument=argument).check_xsrf_cookie()
+        return True
+    except HTTPError:
+        return False
+
+
+for version in (1, 2):
+    h = handler(version=version)
+    form_token = h.xsrf_token.decode()
+    cookie = h._new_cookie["_xsrf"].value
+    check(gust("xsrf-check", form_token, cookie) == "OK",
+          "tornado v%d xsrf token accepted by gust" % version,
+          "%r / %r" % (form_token, cookie))
+    raw = gust("xsrf-decode", cookie)
+    gust_v1 = gust("xsrf-encode", raw, NOW, 1)
+    gust_v2 = gust("xsrf-encode", raw, NOW, 2)
+    check(tornado_accepts(cookie, gust_v1),
+          "gust v1 re-encoding of a tornado v%d token accepted by tornado" %
+          version)
+    check(tornado_accepts(cookie, gust_v2),
+          "gust v2 re-encoding of a tornado v%d token accepted by tornado" %
+          version)
+
+token = os.urandom(16).hex()
+for cv in (1, 2):
+    for av in (1, 2):
+        c = gust("xsrf-encode", token, NOW, cv)
+        a = gust("xsrf-encode", token, NOW, av)
+        check(tornado_accepts(c, a),
+              "gust v%d cookie with gust v%d argument accepted by tornado" %
+              (cv, av), "%r / %r" % (c, a))
+        h = handler(cookie=c, version=av)
+        t = h.xsrf_token.decode()
+        check(gust("xsrf-check", t, c) == "OK",
+              "tornado v%d argument for gust v%d cookie accepted by gust" %
+              (av, cv), "%r / %r" % (t, c))
+other = gust("xsrf-encode", os.urandom(16).hex(), NOW, 2)
+c = gust("xsrf-encode", token, NOW, 2)
+check(not tornado_accepts(c, other) and
+      gust("xsrf-check", other, c) == "ERR GUST_EXSRF_MISMATCH",
+      "different tokens refused by both")
+for weird in ("xoxo", "deadbeef"):
+    check(tornado_accepts(weird, weird) and
+          gust("xsrf-check", weird, weird) == "OK",
+          "non-hex/short token %s accepted by both" % weird)
+check(not tornado_accepts(c, "3|") and
+      gust("xsrf-check", "3|", c) == "ERR GUST_EXSRF_FORMAT",
+      "_xsrf=3| refused by both")
+
+# Set-Cookie bytes.
+for i, v in enumerate([b"plain", sv.encode(), b"", b"a:b=c/d"]):
+    h = handler()
+    h.set_cookie("user", v.decode(), path="/")
+    want = h._new_cookie["user"].OutputString(None)
+    got = gust("set-cookie", "user", v.hex(), "/")
+    check(got == want, "set-cookie %d byte-identical" % i,
+          "gust %r\ntornado %r" % (got, want))
+
+print("1..%d" % n)
+sys.exit(1 if failed else 0)
+PYEOF
