@@ -16,7 +16,8 @@ libgust_proto_la_SOURCES += \
 
 pkginclude_HEADERS += include/gust/cookie.h include/gust/httputil.h
 
-COOKIE_TESTS = t/proto/signed t/proto/xsrf t/proto/cookie
+COOKIE_TESTS = t/proto/signed t/proto/xsrf t/proto/cookie t/proto/escape \
+	t/proto/url t/proto/form t/proto/etag t/proto/httpdate t/proto/multipart
 check_PROGRAMS += $(COOKIE_TESTS)
 TESTS += $(COOKIE_TESTS)
 VALGRIND_TESTS += $(COOKIE_TESTS)

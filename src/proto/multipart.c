@@ -148,7 +148,9 @@ static int fail(gust_multipart *mp, int code) {
   return code;
 }
 
-/* Finds `needle` in `hay` and returns its offset, or `hay_len` if absent. */
+#define NOT_FOUND SIZE_MAX
+
+/* Finds `needle` in `hay` and returns its offset, or NOT_FOUND. */
 static size_t find(const uint8_t *hay, size_t hay_len, const uint8_t *needle,
                    size_t n) {
   size_t i = 0;
@@ -161,7 +163,7 @@ static size_t find(const uint8_t *hay, size_t hay_len, const uint8_t *needle,
       return i;
     i++;
   }
-  return hay_len;
+  return NOT_FOUND;
 }
 
 /* email.utils.unquote, then Tornado's second quote strip. */
@@ -316,6 +318,7 @@ static int parse_part_headers(gust_multipart *mp, const uint8_t *h, size_t n) {
   gust_slice disp = {NULL, 0}, name = {NULL, 0}, filename = {NULL, 0};
   gust_slice ctype = {NULL, 0}, cd = {NULL, 0};
   int has_name = 0, has_filename = 0, has_cd = 0, rc;
+  size_t k;
   const uint8_t *p, *end;
   uint8_t *scratch;
   /* The copy is laid out as: header block, then scratch for decoding. */
@@ -333,7 +336,8 @@ static int parse_part_headers(gust_multipart *mp, const uint8_t *h, size_t n) {
   while (p < end) {
     const uint8_t *eol, *colon;
     gust_slice hn, hv;
-    eol = p + find(p, (size_t)(end - p), (const uint8_t *)"\r\n", 2);
+    k = find(p, (size_t)(end - p), (const uint8_t *)"\r\n", 2);
+    eol = k == NOT_FOUND ? end : p + k;
     colon = memchr(p, ':', (size_t)(eol - p));
     if (colon == NULL || p[0] == ' ' || p[0] == '\t')
       return fail(mp, GUST_EMULTIPART);
@@ -385,7 +389,7 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
     switch (mp->state) {
     case S_PREAMBLE:
       k = find(b, len, mp->delim, mp->dlen);
-      if (k < len) {
+      if (k != NOT_FOUND) {
         gust_buf_consume(&mp->buf, k + mp->dlen);
         mp->state = S_AFTER_DELIM;
         continue;
@@ -417,7 +421,7 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
         used = 2;
       } else {
         k = find(b, len, (const uint8_t *)"\r\n\r\n", 4);
-        if (k == len) {
+        if (k == NOT_FOUND) {
           if (len > mp->limits.max_header_size + 3)
             return fail(mp, GUST_ELIMIT);
           goto need_data;
@@ -452,7 +456,7 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
         }
         continue;
       }
-      if (k == len)
+      if (k == NOT_FOUND)
         k = len >= mp->dlen ? len - (mp->dlen - 1) : 0;
       if (k == 0)
         goto need_data;
