@@ -102,6 +102,8 @@ int gust_cookie_unquote(const uint8_t *s, size_t n, gust_buf *out) {
   int rc = 0;
   if (out == NULL || (s == NULL && n != 0))
     return GUST_EINVAL;
+  if (n == 0)
+    return 0;
   if (n < 2 || s[0] != '"' || s[n - 1] != '"')
     return gust_buf_append(out, s, n);
   start = out->len;
@@ -193,6 +195,8 @@ int gust_cookies_parse(gust_cookies *cookies, const char *header, size_t len) {
   int rc = 0;
   if (cookies == NULL || (header == NULL && len != 0))
     return GUST_EINVAL;
+  if (len == 0)
+    return 0;
   gust_buf_init(&value, cookies->mem);
   while (s <= end && rc == 0) {
     const uint8_t *semi = s < end ? memchr(s, ';', (size_t)(end - s)) : NULL;

@@ -83,6 +83,8 @@ int gust_xhtml_escape(const uint8_t *s, size_t n, gust_buf *out) {
   int rc = 0;
   if (out == NULL || (s == NULL && n != 0))
     return GUST_EINVAL;
+  if (n == 0)
+    return 0;
   start = out->len;
   for (i = 0; i < n && rc == 0; i++) {
     const char *rep;
@@ -247,6 +249,8 @@ int gust_xhtml_unescape(const uint8_t *s, size_t n, gust_buf *out) {
   int rc = 0;
   if (out == NULL || (s == NULL && n != 0))
     return GUST_EINVAL;
+  if (n == 0)
+    return 0;
   start = out->len;
   while (i < n && rc == 0) {
     const uint8_t *amp = memchr(s + i, '&', n - i);

@@ -142,6 +142,8 @@ int gust_httpdate_parse(const char *str, size_t len, int64_t *t) {
   int y = 0, m = 0, d = 0, h = 0, mi = 0, s = 0, i, parsed = 0;
   if ((str == NULL && len != 0) || t == NULL)
     return GUST_EINVAL;
+  if (len == 0)
+    return GUST_EHTTPDATE;
   c.p = str;
   c.end = str + len;
   while (c.p < c.end && (*c.p == ' ' || *c.p == '\t'))

@@ -37,10 +37,13 @@ struct gust_multipart {
 
 int gust_multipart_boundary(const char *content_type, size_t len,
                             gust_slice *boundary) {
-  const char *p = content_type, *end = content_type + len, *semi;
+  const char *p = content_type, *end, *semi;
   gust_slice type;
   if ((content_type == NULL && len != 0) || boundary == NULL)
     return GUST_EINVAL;
+  if (len == 0)
+    return GUST_EBOUNDARY;
+  end = content_type + len;
   semi = memchr(p, ';', len);
   type = gust_slice_trim(
       (gust_slice){(const uint8_t *)p, (size_t)((semi ? semi : end) - p)});

@@ -30,6 +30,8 @@ int gust_url_escape(const uint8_t *s, size_t n, int plus, gust_buf *out) {
   int rc = 0;
   if (out == NULL || (s == NULL && n != 0))
     return GUST_EINVAL;
+  if (n == 0)
+    return 0;
   start = out->len;
   for (i = 0; i < n && rc == 0; i++) {
     uint8_t c = s[i];

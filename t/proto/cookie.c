@@ -76,6 +76,9 @@ static void test_parse(void) {
 
   c = parse("");
   is_int(gust_cookies_count(c), 0, "parse: empty header");
+  is_int(gust_cookies_parse(c, NULL, 0), 0, "parse: NULL empty header");
+  is_int(gust_cookies_parse(c, NULL, 3), GUST_EINVAL,
+         "parse: NULL with a length refused");
   gust_cookies_free(c);
   c = parse(";;; ;");
   is_int(gust_cookies_count(c), 0, "parse: only separators");

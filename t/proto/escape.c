@@ -33,6 +33,10 @@ static void test_escape(void) {
   gust_buf_clear(&out);
   is_int(gust_xhtml_escape((const uint8_t *)"", 0, &out), 0, "escape: empty");
   is_int(out.len, 0, "escape: empty gives nothing");
+  is_int(gust_xhtml_escape(NULL, 0, &out), 0, "escape: NULL empty input");
+  is_int(gust_xhtml_unescape(NULL, 0, &out), 0, "unescape: NULL empty input");
+  is_int(gust_xhtml_escape(NULL, 1, &out), GUST_EINVAL,
+         "escape: NULL with a length refused");
   gust_buf_free(&out);
 }
 

@@ -347,6 +347,8 @@ static void test_versions(void) {
          "versions: min_version 3 is a usage error");
   is_int(decode(s, "key", "", PRESENT, 31, 1, &v), GUST_ESIGNED_VERSION,
          "versions: empty value refused");
+  is_int(gust_signed_value_decode(s, "key", NULL, 0, PRESENT, 31, 1, &v),
+         GUST_ESIGNED_VERSION, "versions: NULL empty value refused");
   is_int(decode(s, "key", "3|1:0|10:1300000000|3:key|8:dmFsdWU=|" V2_SIG,
                 PRESENT, 31, 1, &v),
          GUST_ESIGNED_VERSION, "versions: version 3 refused");

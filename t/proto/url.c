@@ -25,6 +25,9 @@ static void test_escape(void) {
   gust_buf_clear(&out);
   is_int(gust_url_escape((const uint8_t *)"", 0, 1, &out), 0, "escape: empty");
   is_int(out.len, 0, "escape: empty gives nothing");
+  is_int(gust_url_escape(NULL, 0, 1, &out), 0, "escape: NULL empty input");
+  is_int(gust_url_unescape(NULL, 0, 1, &out), 0, "unescape: NULL empty input");
+  is_int(out.len, 0, "escape: NULL inputs give nothing");
   gust_buf_free(&out);
 }
 

@@ -110,6 +110,9 @@ static void test_check(void) {
   is_int(check(V1_TEXT, TOKEN, 16), 0, "check: v1 argument, same token");
   is_int(check(NULL, TOKEN, 16), GUST_EXSRF_MISSING, "check: missing");
   is_int(check("", TOKEN, 16), GUST_EXSRF_MISSING, "check: empty is missing");
+  is_int(gust_xsrf_token_decode(NULL, 0, &a, NULL, NULL), 0,
+         "decode: NULL empty is an empty v1 token");
+  is_int(a.len, 0, "decode: NULL empty gives no bytes");
   is_int(check("3|", TOKEN, 16), GUST_EXSRF_FORMAT, "check: _xsrf=3| format");
   is_int(check("2|01020304||5", TOKEN, 16), GUST_EXSRF_FORMAT,
          "check: empty unmasked token is invalid format");
