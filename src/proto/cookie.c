@@ -190,13 +190,14 @@ static int store(gust_cookies *c, gust_slice name, const gust_buf *value) {
 }
 
 int gust_cookies_parse(gust_cookies *cookies, const char *header, size_t len) {
-  const uint8_t *s = (const uint8_t *)header, *end = s + len;
+  const uint8_t *s = (const uint8_t *)header, *end;
   gust_buf value;
   int rc = 0;
   if (cookies == NULL || (header == NULL && len != 0))
     return GUST_EINVAL;
   if (len == 0)
     return 0;
+  end = s + len;
   gust_buf_init(&value, cookies->mem);
   while (s <= end && rc == 0) {
     const uint8_t *semi = s < end ? memchr(s, ';', (size_t)(end - s)) : NULL;
