@@ -258,7 +258,8 @@ static int decode_2231(gust_slice v, uint8_t *scratch, gust_slice *out) {
 }
 
 /* Parses Content-Disposition: sets *disp, *name, *filename (slices into
- * `v` or into `scratch`, which must hold 2 * v.len bytes). */
+ * `v` or into `scratch`, which must hold 3 * v.len bytes: each parameter
+ * value uses at most its length to unquote and twice that to decode). */
 static void parse_disposition(gust_slice v, uint8_t *scratch, gust_slice *disp,
                               gust_slice *name, gust_slice *filename,
                               int *has_name, int *has_filename) {

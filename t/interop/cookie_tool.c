@@ -10,9 +10,17 @@
  *   xsrf-decode TEXT
  *   xsrf-check SUBMITTED COOKIETEXT
  *   set-cookie NAME VALUEHEX PATH
+ *   xhtml-escape HEX | xhtml-unescape HEX        (result as hex)
+ *   url-escape HEX PLUS (text) | url-unescape HEX PLUS (hex)
+ *   form HEX            one "NAMEHEX=VALUEHEX" line per field
+ *   cookie-parse HEX    one "NAMEHEX=VALUEHEX" line per cookie
+ *   multipart BOUNDARY HEX   "P name filename type is_file", "D data",
+ *                       "E", "END" or "ERR NAME" lines (fields as hex;
+ *                       the body is fed 7 bytes at a time)
  *
  * SECRETS is "s:HEX" (one secret) or "v:CURRENT:V=HEX,V=HEX..." (a table). */
 #include <gust/cookie.h>
+#include <gust/httputil.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +45,63 @@ static void print_hex(const uint8_t *p, size_t n) {
   for (i = 0; i < n; i++)
     printf("%02x", p[i]);
   printf("\n");
+}
+
+static void print_hex_inline(const uint8_t *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    printf("%02x", p[i]);
+}
+
+static int run_multipart(const char *boundary, const gust_buf *body) {
+  gust_multipart *mp = NULL;
+  gust_multipart_event ev;
+  size_t pos = 0;
+  int rc, in_data = 0;
+  rc = gust_multipart_new(&mp, NULL, (const uint8_t *)boundary,
+                          strlen(boundary), NULL);
+  while (rc == 0) {
+    rc = gust_multipart_next(mp, &ev);
+    if (rc != 0)
+      break;
+    if (ev.type != GUST_MULTIPART_DATA && in_data) {
+      printf("\n");
+      in_data = 0;
+    }
+    if (ev.type == GUST_MULTIPART_NEED_DATA) {
+      size_t n = body->len - pos < 7 ? body->len - pos : 7;
+      if (n == 0)
+        gust_multipart_finish(mp);
+      else
+        rc = gust_multipart_feed(mp, body->ptr + pos, n);
+      pos += n;
+    } else if (ev.type == GUST_MULTIPART_PART) {
+      printf("P ");
+      print_hex_inline(ev.name.ptr, ev.name.len);
+      printf(" ");
+      print_hex_inline(ev.filename.ptr, ev.filename.len);
+      printf(" ");
+      print_hex_inline(ev.content_type.ptr, ev.content_type.len);
+      printf(" %d\n", ev.is_file);
+    } else if (ev.type == GUST_MULTIPART_DATA) {
+      if (!in_data)
+        printf("D ");
+      in_data = 1;
+      print_hex_inline(ev.data.ptr, ev.data.len);
+    } else if (ev.type == GUST_MULTIPART_PART_END) {
+      printf("E\n");
+    } else {
+      printf("END\n");
+      break;
+    }
+  }
+  if (rc != 0) {
+    if (in_data)
+      printf("\n");
+    printf("ERR %s\n", gust_errname(rc));
+  }
+  gust_multipart_free(mp);
+  return 0;
 }
 
 static gust_secrets *load_secrets(const char *spec) {
@@ -154,6 +219,56 @@ int main(int argc, char **argv) {
       return 2;
     rc = gust_cookie_format(argv[2], in.ptr, in.len, &a, &out);
     report(rc, &out, 0);
+  } else if (argc == 3 && (strcmp(argv[1], "xhtml-escape") == 0 ||
+                           strcmp(argv[1], "xhtml-unescape") == 0)) {
+    if (unhex(argv[2], &in) != 0)
+      return 2;
+    rc = argv[1][6] == 'e' ? gust_xhtml_escape(in.ptr, in.len, &out)
+                           : gust_xhtml_unescape(in.ptr, in.len, &out);
+    report(rc, &out, 1);
+  } else if (argc == 4 && (strcmp(argv[1], "url-escape") == 0 ||
+                           strcmp(argv[1], "url-unescape") == 0)) {
+    if (unhex(argv[2], &in) != 0)
+      return 2;
+    if (argv[1][4] == 'e')
+      report(gust_url_escape(in.ptr, in.len, atoi(argv[3]), &out), &out, 0);
+    else
+      report(gust_url_unescape(in.ptr, in.len, atoi(argv[3]), &out), &out, 1);
+  } else if (argc == 3 && strcmp(argv[1], "form") == 0) {
+    gust_form_iter it;
+    gust_buf name;
+    gust_buf_init(&name, NULL);
+    if (unhex(argv[2], &in) != 0)
+      return 2;
+    gust_form_iter_init(&it, in.ptr, in.len);
+    while ((rc = gust_form_next(&it, &name, &out)) == 1) {
+      print_hex_inline(name.ptr, name.len);
+      printf("=");
+      print_hex(out.ptr, out.len);
+    }
+    if (rc != 0)
+      printf("ERR %s\n", gust_errname(rc));
+    gust_buf_free(&name);
+  } else if (argc == 3 && strcmp(argv[1], "cookie-parse") == 0) {
+    gust_cookies *c = NULL;
+    gust_slice n, v;
+    size_t i;
+    if (unhex(argv[2], &in) != 0 || gust_cookies_new(&c, NULL) != 0)
+      return 2;
+    rc = gust_cookies_parse(c, (const char *)in.ptr, in.len);
+    if (rc != 0)
+      printf("ERR %s\n", gust_errname(rc));
+    for (i = 0; rc == 0 && gust_cookies_at(c, i, &n, &v) == 0; i++) {
+      print_hex_inline(n.ptr, n.len);
+      printf("=");
+      print_hex(v.ptr, v.len);
+    }
+    gust_cookies_free(c);
+  } else if (argc == 4 && strcmp(argv[1], "multipart") == 0) {
+    if (unhex(argv[3], &in) != 0)
+      return 2;
+    gust_log_set_level(GUST_LOG_GENERAL, GUST_LOG_OFF);
+    run_multipart(argv[2], &in);
   } else {
     fprintf(stderr, "usage: see the comment at the top of cookie_tool.c\n");
     return 2;
