@@ -132,14 +132,23 @@ GUST_EXTERN int gust_multipart_feed(gust_multipart *mp, const uint8_t *data,
  * Returns 0. */
 GUST_EXTERN int gust_multipart_finish(gust_multipart *mp);
 
-/* Produces the next event into *ev. Parts without a form-data disposition
- * or without a name are skipped (with a warning in the general log), as in
- * Tornado. Returns 0, or a fatal error: GUST_EMULTIPART (malformed body,
- * or end of input before the closing boundary), GUST_ELIMIT (header block
- * or part count over the limit), GUST_ENOMEM. After an error every call
- * returns the same code. */
+/* Produces the next event into *ev. As in Tornado >= 6.5 (and Debian's
+ * 6.2), a part without headers, without a "form-data" disposition or
+ * without a name makes the whole body invalid. Returns 0, or a fatal
+ * error: GUST_EMULTIPART (malformed body, or end of input before the
+ * closing boundary), GUST_ELIMIT (header block or part count over the
+ * limit), GUST_ENOMEM. After an error every call returns the same code. */
 GUST_EXTERN int gust_multipart_next(gust_multipart *mp,
                                     gust_multipart_event *ev);
+
+/* Returns a static message for the parser's fatal error (Tornado's text
+ * where it has one, e.g. "multipart/form-data missing name"), or NULL when
+ * there was none. */
+GUST_EXTERN const char *gust_multipart_errmsg(const gust_multipart *mp);
+
+/* Returns how many input bytes the parser has consumed; after an error,
+ * roughly where the offending piece starts (0 for a NULL parser). */
+GUST_EXTERN uint64_t gust_multipart_offset(const gust_multipart *mp);
 
 /* ------------------------------------------------------------------ */
 /* ETags and HTTP-dates                                                 */

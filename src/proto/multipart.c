@@ -29,11 +29,40 @@ struct gust_multipart {
   size_t pending; /* bytes of buf handed out by the last event */
   size_t parts;
   enum mp_state state;
-  int skip; /* current part is ignored (as Tornado does) */
+  const char *errmsg; /* Tornado's text for the fatal error */
+  uint64_t consumed;  /* input bytes consumed, with the supplied CRLF */
   int finished;
   int error;
   gust_multipart_event part; /* the PART event of the current part */
 };
+
+static int fail_msg(gust_multipart *mp, int code, const char *msg) {
+  mp->error = code;
+  mp->errmsg = msg;
+  return code;
+}
+
+static int fail(gust_multipart *mp, int code) {
+  return fail_msg(mp, code, gust_strerror(code));
+}
+
+/* Drops `n` bytes from the front of the input buffer. */
+static void consume(gust_multipart *mp, size_t n) {
+  gust_buf_consume(&mp->buf, n);
+  mp->consumed += n;
+}
+
+const char *gust_multipart_errmsg(const gust_multipart *mp) {
+  if (mp == NULL || mp->error == 0)
+    return NULL;
+  return mp->errmsg;
+}
+
+uint64_t gust_multipart_offset(const gust_multipart *mp) {
+  if (mp == NULL)
+    return 0;
+  return mp->consumed >= 2 ? mp->consumed - 2 : 0;
+}
 
 int gust_multipart_boundary(const char *content_type, size_t len,
                             gust_slice *boundary) {
@@ -130,7 +159,7 @@ int gust_multipart_feed(gust_multipart *mp, const uint8_t *data, size_t len) {
     return mp->error;
   if (mp->state == S_DONE)
     return 0;
-  gust_buf_consume(&mp->buf, mp->pending);
+  consume(mp, mp->pending);
   mp->pending = 0;
   if (len > mp->limits.max_buffer ||
       mp->buf.len >
@@ -144,11 +173,6 @@ int gust_multipart_finish(gust_multipart *mp) {
     return GUST_EINVAL;
   mp->finished = 1;
   return 0;
-}
-
-static int fail(gust_multipart *mp, int code) {
-  mp->error = code;
-  return code;
 }
 
 #define NOT_FOUND SIZE_MAX
@@ -317,12 +341,11 @@ static void parse_disposition(gust_slice v, uint8_t *scratch, gust_slice *disp,
 }
 
 /* Parses the header block of a part into mp->part (copies kept in hdr).
- * Returns 0 (mp->skip set for parts Tornado ignores) or a fatal code. */
+ * Returns 0 or a fatal code. */
 static int parse_part_headers(gust_multipart *mp, const uint8_t *h, size_t n) {
   gust_slice disp = {NULL, 0}, name = {NULL, 0}, filename = {NULL, 0};
   gust_slice ctype = {NULL, 0}, cd = {NULL, 0};
   int has_name = 0, has_filename = 0, has_cd = 0, rc;
-  size_t k;
   const uint8_t *p, *end;
   uint8_t *scratch;
   /* The copy is laid out as: header block, then scratch for decoding. */
@@ -337,15 +360,24 @@ static int parse_part_headers(gust_multipart *mp, const uint8_t *h, size_t n) {
   p = mp->hdr.ptr;
   end = p + n;
   scratch = mp->hdr.ptr + n;
+  /* Lines end at LF or CRLF and empty lines are skipped (Tornado's
+   * HTTPHeaders.parse); header names are matched untrimmed, as there. */
   while (p < end) {
-    const uint8_t *eol, *colon;
+    const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+    const uint8_t *eol = nl != NULL ? nl : end, *next = nl ? nl + 1 : end;
+    const uint8_t *colon;
     gust_slice hn, hv;
-    k = find(p, (size_t)(end - p), (const uint8_t *)"\r\n", 2);
-    eol = k == NOT_FOUND ? end : p + k;
+    if (eol > p && eol[-1] == '\r')
+      eol--;
+    if (eol == p) {
+      p = next;
+      continue;
+    }
     colon = memchr(p, ':', (size_t)(eol - p));
     if (colon == NULL || p[0] == ' ' || p[0] == '\t')
-      return fail(mp, GUST_EMULTIPART);
-    hn = gust_slice_trim((gust_slice){p, (size_t)(colon - p)});
+      return fail_msg(mp, GUST_EMULTIPART, "no colon in header line");
+    hn.ptr = p;
+    hn.len = (size_t)(colon - p);
     hv = gust_slice_trim((gust_slice){colon + 1, (size_t)(eol - colon - 1)});
     if (gust_slice_caseeq(hn, gust_slice_cstr("Content-Disposition"))) {
       cd = hv;
@@ -353,20 +385,19 @@ static int parse_part_headers(gust_multipart *mp, const uint8_t *h, size_t n) {
     } else if (gust_slice_caseeq(hn, gust_slice_cstr("Content-Type"))) {
       ctype = hv;
     }
-    p = eol + 2;
+    p = next;
   }
   if (has_cd)
     parse_disposition(cd, scratch, &disp, &name, &filename, &has_name,
                       &has_filename);
-  mp->skip = 0;
-  if (!has_cd || !gust_slice_eq(disp, gust_slice_cstr("form-data"))) {
-    gust_log(GUST_LOG_GENERAL, GUST_LOG_WARNING, "Invalid multipart/form-data");
-    mp->skip = 1;
-  } else if (!has_name || name.len == 0) {
-    gust_log(GUST_LOG_GENERAL, GUST_LOG_WARNING,
-             "multipart/form-data value missing name");
-    mp->skip = 1;
-  }
+  /* Tornado >= 6.5 (and Debian's 6.2) refuse the whole body here instead
+   * of logging a warning per part. */
+  if (n == 0)
+    return fail_msg(mp, GUST_EMULTIPART, "multipart/form-data missing headers");
+  if (!has_cd || !gust_slice_eq(disp, gust_slice_cstr("form-data")))
+    return fail_msg(mp, GUST_EMULTIPART, "Invalid multipart/form-data");
+  if (!has_name || name.len == 0)
+    return fail_msg(mp, GUST_EMULTIPART, "multipart/form-data missing name");
   memset(&mp->part, 0, sizeof(mp->part));
   mp->part.type = GUST_MULTIPART_PART;
   mp->part.name = name;
@@ -385,7 +416,7 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
   if (mp->error != 0)
     return mp->error;
   memset(ev, 0, sizeof(*ev));
-  gust_buf_consume(&mp->buf, mp->pending);
+  consume(mp, mp->pending);
   mp->pending = 0;
   for (;;) {
     const uint8_t *b = mp->buf.ptr;
@@ -394,12 +425,12 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
     case S_PREAMBLE:
       k = find(b, len, mp->delim, mp->dlen);
       if (k != NOT_FOUND) {
-        gust_buf_consume(&mp->buf, k + mp->dlen);
+        consume(mp, k + mp->dlen);
         mp->state = S_AFTER_DELIM;
         continue;
       }
       if (len >= mp->dlen)
-        gust_buf_consume(&mp->buf, len - (mp->dlen - 1));
+        consume(mp, len - (mp->dlen - 1));
       goto need_data;
     case S_AFTER_DELIM:
       if (len < 2)
@@ -411,11 +442,11 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
         return 0;
       }
       if (b[0] != '\r' || b[1] != '\n')
-        return fail(mp, GUST_EMULTIPART);
-      gust_buf_consume(&mp->buf, 2);
+        return fail_msg(mp, GUST_EMULTIPART, "Invalid multipart/form-data");
+      consume(mp, 2);
       mp->state = S_HEADERS;
       if (++mp->parts > mp->limits.max_parts)
-        return fail(mp, GUST_ELIMIT);
+        return fail_msg(mp, GUST_ELIMIT, "too many multipart/form-data parts");
       continue;
     case S_HEADERS: {
       size_t hlen, used;
@@ -427,47 +458,39 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
         k = find(b, len, (const uint8_t *)"\r\n\r\n", 4);
         if (k == NOT_FOUND) {
           if (len > mp->limits.max_header_size + 3)
-            return fail(mp, GUST_ELIMIT);
+            return fail_msg(mp, GUST_ELIMIT,
+                            "multipart/form-data part headers too large");
           goto need_data;
         }
         hlen = k;
         used = k + 4;
       }
       if (hlen > mp->limits.max_header_size)
-        return fail(mp, GUST_ELIMIT);
+        return fail_msg(mp, GUST_ELIMIT,
+                        "multipart/form-data part headers too large");
       rc = parse_part_headers(mp, b, hlen);
       if (rc != 0)
         return rc;
-      gust_buf_consume(&mp->buf, used);
+      consume(mp, used);
       /* The body starts right after the blank line; the delimiter that
        * ends it begins with the CRLF before "--", so an empty body is the
        * delimiter immediately: supply nothing extra. */
       mp->state = S_BODY;
-      if (!mp->skip) {
-        *ev = mp->part;
-        return 0;
-      }
-      continue;
+      *ev = mp->part;
+      return 0;
     }
     case S_BODY:
       k = find(b, len, mp->delim, mp->dlen);
       if (k == 0) {
-        gust_buf_consume(&mp->buf, mp->dlen);
+        consume(mp, mp->dlen);
         mp->state = S_AFTER_DELIM;
-        if (!mp->skip) {
-          ev->type = GUST_MULTIPART_PART_END;
-          return 0;
-        }
-        continue;
+        ev->type = GUST_MULTIPART_PART_END;
+        return 0;
       }
       if (k == NOT_FOUND)
         k = len >= mp->dlen ? len - (mp->dlen - 1) : 0;
       if (k == 0)
         goto need_data;
-      if (mp->skip) {
-        gust_buf_consume(&mp->buf, k);
-        continue;
-      }
       ev->type = GUST_MULTIPART_DATA;
       ev->data.ptr = b;
       ev->data.len = k;
@@ -481,7 +504,8 @@ int gust_multipart_next(gust_multipart *mp, gust_multipart_event *ev) {
   }
 need_data:
   if (mp->finished)
-    return fail(mp, GUST_EMULTIPART);
+    return fail_msg(mp, GUST_EMULTIPART,
+                    "Invalid multipart/form-data: no final boundary found");
   ev->type = GUST_MULTIPART_NEED_DATA;
   return 0;
 }

@@ -113,15 +113,16 @@ static void test_tornado_cases(void) {
          "--1234--",
          "P[files|\xc3\xa1"
          "b.txt|application/unknown|1]D[Foo]EEND");
-  expect("missing headers", "1234", "--1234\r\n\r\nFoo\r\n--1234--", "END");
+  expect("missing headers", "1234", "--1234\r\n\r\nFoo\r\n--1234--",
+         "ERR:GUST_EMULTIPART");
   expect("invalid content disposition", "1234",
          "--1234\r\nContent-Disposition: invalid; name=\"files\"; "
          "filename=\"ab.txt\"\r\n\r\nFoo\r\n--1234--",
-         "END");
+         "ERR:GUST_EMULTIPART");
   expect("disposition without name", "1234",
          "--1234\r\nContent-Disposition: form-data; filename=\"ab.txt\"\r\n"
          "\r\nFoo\r\n--1234--",
-         "END");
+         "ERR:GUST_EMULTIPART");
   expect("data after final boundary", "1234",
          "--1234\r\nContent-Disposition: form-data; name=\"files\"; "
          "filename=\"ab.txt\"\r\n\r\nFoo\r\n--1234--\r\n"
@@ -148,6 +149,14 @@ static void test_tornado_cases(void) {
          "ERR:GUST_EMULTIPART");
   expect("header line without colon", "1234",
          "--1234\r\nContent-Disposition form-data\r\n\r\nx\r\n--1234--",
+         "ERR:GUST_EMULTIPART");
+  expect("LF-separated part headers", "1234",
+         "--1234\r\nContent-Type: a/b\nContent-Disposition: form-data; "
+         "name=\"f\"; filename=\"x\"\r\n\r\nv\r\n--1234--",
+         "P[f|x|a/b|1]D[v]EEND");
+  expect("blank before the colon is another header", "1234",
+         "--1234\r\nContent-Disposition : form-data; name=\"f\"\r\n\r\n"
+         "v\r\n--1234--",
          "ERR:GUST_EMULTIPART");
   expect("empty filename is a field", "1234",
          "--1234\r\nContent-Disposition: form-data; name=\"f\"; "
@@ -265,6 +274,43 @@ static void test_limits(void) {
          GUST_EBOUNDARY, "limits: empty boundary refused");
 }
 
+static void test_messages(void) {
+  static const struct {
+    const char *body;
+    const char *msg;
+  } cases[] = {
+      {"--b\r\nContent-Disposition: form-data; filename=x\r\n\r\n1\r\n--b--",
+       "multipart/form-data missing name"},
+      {"--b\r\nContent-Disposition: attachment; name=x\r\n\r\n1\r\n--b--",
+       "Invalid multipart/form-data"},
+      {"--b\r\n\r\n1\r\n--b--", "multipart/form-data missing headers"},
+      {"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1",
+       "Invalid multipart/form-data: no final boundary found"},
+      {"--b\r\nNoColon\r\n\r\n1\r\n--b--", "no colon in header line"},
+  };
+  size_t i;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    gust_multipart *mp;
+    gust_multipart_event ev;
+    int rc;
+    gust_multipart_new(&mp, NULL, (const uint8_t *)"b", 1, NULL);
+    ok(gust_multipart_errmsg(mp) == NULL, "messages %zu: none before", i);
+    gust_multipart_feed(mp, (const uint8_t *)cases[i].body,
+                        strlen(cases[i].body));
+    gust_multipart_finish(mp);
+    while ((rc = gust_multipart_next(mp, &ev)) == 0 &&
+           ev.type != GUST_MULTIPART_END)
+      ;
+    is_int(rc, GUST_EMULTIPART, "messages %zu: fatal error", i);
+    is_str(gust_multipart_errmsg(mp), cases[i].msg, "messages %zu: text", i);
+    ok(gust_multipart_offset(mp) > 0 &&
+           gust_multipart_offset(mp) <= strlen(cases[i].body),
+       "messages %zu: offset %llu within the input", i,
+       (unsigned long long)gust_multipart_offset(mp));
+    gust_multipart_free(mp);
+  }
+}
+
 static void test_bounded_memory(void) {
   gust_failmem fm;
   gust_multipart *mp;
@@ -354,6 +400,8 @@ int main(void) {
     test_boundary();
   if (tap_group("limits"))
     test_limits();
+  if (tap_group("messages"))
+    test_messages();
   if (tap_group("bounded_memory"))
     test_bounded_memory();
   if (tap_group("failmem"))
