@@ -9,8 +9,11 @@
 tool="$top_builddir/t/interop/cookie_tool"
 py=/usr/bin/python3
 if [ ! -x "$tool" ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "Bail out! helper $tool not built"
+    exit 1
+  fi
   echo "1..0 # SKIP helper $tool not built"
-  [ "${CI:-}" = true ] && { echo "Bail out! helper missing under CI"; exit 1; }
   exit 0
 fi
 if [ ! -x "$py" ] || ! "$py" -c 'import tornado.web' 2>/dev/null; then
@@ -22,7 +25,10 @@ if [ ! -x "$py" ] || ! "$py" -c 'import tornado.web' 2>/dev/null; then
   exit 0
 fi
 exec "$py" - "$tool" <<'PYEOF'
-import os, subprocess, sys
+import logging
+import os
+import subprocess
+import sys
 from unittest import mock
 
 import tornado
@@ -31,6 +37,8 @@ from tornado.web import (Application, HTTPError, RequestHandler,
                          create_signed_value, decode_signed_value,
                          get_signature_key_version)
 
+# Tornado logs every refused value; the checks below say what matters.
+logging.disable(logging.CRITICAL)
 tool = sys.argv[1]
 n = 0
 failed = 0
