@@ -47,8 +47,8 @@ GUST_EXTERN int gust_url_unescape(const uint8_t *s, size_t n, int plus,
 /* ------------------------------------------------------------------ */
 
 /* An iterator over the fields of a query string or urlencoded body. It
- * borrows the input, which must outlive it. Zero-initialise nothing: use
- * gust_form_iter_init(). */
+ * borrows the input, which must outlive it; set it up with
+ * gust_form_iter_init() and treat the members as private. */
 typedef struct gust_form_iter {
   const uint8_t *data;
   size_t len;
