@@ -78,7 +78,21 @@ typedef ptrdiff_t gust_ssize;
   XX(CRYPTO, -300, 0, "cryptographic backend failure")                         \
   /* loop, sockets, resolver (-350 .. -399) */                                 \
   /* cookies, signed values, XSRF (-400 .. -449) */                            \
-  /* forms, multipart, web (-450 .. -499) */
+  XX(SIGNATURE, -400, 0, "signed value: invalid signature")                    \
+  XX(EXPIRED, -401, 0, "signed value: expired")                                \
+  XX(SIGNED_MALFORMED, -402, 0, "signed value: malformed")                     \
+  XX(KEYVERSION, -403, 0, "signed value: unknown key version")                 \
+  XX(SIGNED_VERSION, -404, 0, "signed value: format version refused")          \
+  XX(SIGNED_FUTURE, -405, 0, "signed value: timestamp in the future")          \
+  XX(SIGNED_TAMPERED, -406, 0, "signed value: tampered timestamp")             \
+  XX(XSRF_MISSING, -410, 0, "'_xsrf' argument missing from POST")              \
+  XX(XSRF_FORMAT, -411, 0, "'_xsrf' argument has invalid format")              \
+  XX(XSRF_MISMATCH, -412, 0, "XSRF cookie does not match POST argument")       \
+  XX(COOKIE_INVALID, -420, 0, "invalid cookie name, value or attribute")       \
+  /* forms, multipart, web (-450 .. -499) */                                   \
+  XX(MULTIPART, -450, 1, "invalid multipart/form-data body")                   \
+  XX(BOUNDARY, -451, 0, "invalid multipart boundary")                          \
+  XX(HTTPDATE, -452, 0, "invalid HTTP-date")
 
 enum gust_errno {
 #define GUST__ERRNO_ENUM(name, value, fatal, msg) GUST_E##name = (value),
