@@ -1,6 +1,7 @@
 /* Replays a fuzz target's corpus as a TAP test: every file under
  * $top_srcdir/fuzz/corpus/<target>/ (or the files and directories named on
- * the command line) is fed once to LLVMFuzzerTestOneInput. A crash, a
+ * the command line) is fed to LLVMFuzzerTestOneInput, whole and (for small
+ * files) cut at every length. A crash, a
  * sanitizer report or a hang (GUST_TEST_TIMEOUT) fails the test. The target
  * name is this program's name without its "-replay" suffix. */
 #include "../t/tap.h"
@@ -13,6 +14,9 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Inputs up to this size are also replayed cut at every length. */
+#define PREFIX_LIMIT 4096
 
 /* Names a corpus file from "fuzz/corpus/" on, whatever the build dir. */
 static const char *display_name(const char *path) {
@@ -54,8 +58,21 @@ static void replay_file(const char *path) {
     bail_out("cannot map a guard page");
   LLVMFuzzerTestOneInput(copy, len);
   tap_guard_free(copy, len);
+  /* Every prefix of a small input too: truncated input is where parsers
+   * go wrong, and each prefix again ends right before the guard page. */
+  if (len <= PREFIX_LIMIT) {
+    size_t k;
+    for (k = 0; k < len; k++) {
+      copy = tap_guard_copy(data, k);
+      if (copy == NULL)
+        bail_out("cannot map a guard page");
+      LLVMFuzzerTestOneInput(copy, k);
+      tap_guard_free(copy, k);
+    }
+  }
   free(data);
-  ok(1, "replayed %s (%zu bytes)", display_name(path), len);
+  ok(1, "replayed %s (%zu bytes%s)", display_name(path), len,
+     len <= PREFIX_LIMIT ? " and every prefix" : "");
 }
 
 static void replay_path(const char *path) {

@@ -8,5 +8,7 @@
 #include <gust/headers.h>
 #include <gust/crypto.h>
 #include <gust/loop.h>
+#include <gust/cookie.h>
+#include <gust/httputil.h>
 
 #endif /* GUST_GUST_H */

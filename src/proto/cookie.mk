@@ -28,40 +28,25 @@ check_PROGRAMS += t/interop/cookie_tool
 TESTS += t/interop/tornado_signed.sh
 EXTRA_DIST += t/interop/tornado_signed.sh scripts/deps/cookie.list
 
-# Fuzz targets: one per decoder. Each is replayed over its seed corpus
-# (every seed and every prefix) in make check; with --enable-fuzzing they
-# are also built as libFuzzer binaries fuzz/NAME-fuzzer.
-COOKIE_FUZZ_REPLAY = fuzz/cookie-replay fuzz/signed-replay \
+# Fuzz targets, one per decoder, wired as fuzz/local.mk describes.
+FUZZ_REPLAY_TESTS += fuzz/cookie-replay fuzz/signed-replay \
 	fuzz/multipart-replay fuzz/form-replay
-check_PROGRAMS += $(COOKIE_FUZZ_REPLAY)
-TESTS += $(COOKIE_FUZZ_REPLAY)
-VALGRIND_TESTS += $(COOKIE_FUZZ_REPLAY)
-fuzz_cookie_replay_SOURCES = fuzz/cookie.c fuzz/cookie_replay.c
-fuzz_cookie_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"cookie"'
-fuzz_signed_replay_SOURCES = fuzz/signed.c fuzz/cookie_replay.c
-fuzz_signed_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"signed"'
-fuzz_multipart_replay_SOURCES = fuzz/multipart.c fuzz/cookie_replay.c
-fuzz_multipart_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"multipart"'
-fuzz_form_replay_SOURCES = fuzz/form.c fuzz/cookie_replay.c
-fuzz_form_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"form"'
+fuzz_cookie_replay_SOURCES = fuzz/cookie.c fuzz/replay.c
+fuzz_signed_replay_SOURCES = fuzz/signed.c fuzz/replay.c
+fuzz_multipart_replay_SOURCES = fuzz/multipart.c fuzz/replay.c
+fuzz_form_replay_SOURCES = fuzz/form.c fuzz/replay.c
 EXTRA_DIST += fuzz/corpus/cookie fuzz/corpus/signed fuzz/corpus/multipart \
 	fuzz/corpus/form
 if ENABLE_FUZZING
-COOKIE_FUZZERS = fuzz/cookie-fuzzer fuzz/signed-fuzzer \
-	fuzz/multipart-fuzzer fuzz/form-fuzzer
-noinst_PROGRAMS += $(COOKIE_FUZZERS)
-fuzz_cookie_fuzzer_SOURCES = fuzz/cookie.c
-fuzz_cookie_fuzzer_LDFLAGS = $(GUST_SAN_CFLAGS) -fsanitize=fuzzer
-fuzz_cookie_fuzzer_LDADD = libgust-proto.la
-fuzz_signed_fuzzer_SOURCES = fuzz/signed.c
-fuzz_signed_fuzzer_LDFLAGS = $(GUST_SAN_CFLAGS) -fsanitize=fuzzer
-fuzz_signed_fuzzer_LDADD = libgust-proto.la
-fuzz_multipart_fuzzer_SOURCES = fuzz/multipart.c
-fuzz_multipart_fuzzer_LDFLAGS = $(GUST_SAN_CFLAGS) -fsanitize=fuzzer
-fuzz_multipart_fuzzer_LDADD = libgust-proto.la
-fuzz_form_fuzzer_SOURCES = fuzz/form.c
-fuzz_form_fuzzer_LDFLAGS = $(GUST_SAN_CFLAGS) -fsanitize=fuzzer
-fuzz_form_fuzzer_LDADD = libgust-proto.la
+FUZZ_TARGETS += fuzz/cookie fuzz/signed fuzz/multipart fuzz/form
+fuzz_cookie_SOURCES = fuzz/cookie.c
+fuzz_cookie_LDFLAGS = $(FUZZ_LINKFLAGS)
+fuzz_signed_SOURCES = fuzz/signed.c
+fuzz_signed_LDFLAGS = $(FUZZ_LINKFLAGS)
+fuzz_multipart_SOURCES = fuzz/multipart.c
+fuzz_multipart_LDFLAGS = $(FUZZ_LINKFLAGS)
+fuzz_form_SOURCES = fuzz/form.c
+fuzz_form_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
 
-EXTRA_DIST += doc/cookie.md doc/design-cookie.md
+EXTRA_DIST += doc/cookie.md
