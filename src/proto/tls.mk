@@ -1,1 +1,22 @@
 ## tls module: sources, public header, tests, fuzz targets, benchmarks, tools.
+pkginclude_HEADERS += include/gust/tls.h
+libgust_proto_la_SOURCES += src/proto/tls.c src/proto/tls_int.h
+if TLS_OPENSSL
+libgust_proto_la_SOURCES += backends/tls-openssl.c
+endif
+if TLS_GNUTLS
+libgust_proto_la_SOURCES += backends/tls-gnutls.c
+endif
+EXTRA_DIST += backends/tls-openssl.c backends/tls-gnutls.c \
+	t/proto/mkcerts.sh t/proto/tls_common.h scripts/deps/tls.list
+
+# Tests: the same sources against whichever backend the build selected.
+# t/proto/tls drives engine against engine in memory (Sans-IO, also under
+# valgrind); t/proto/tls_interop talks to the other library's command-line
+# peer over loopback.
+TLS_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
+check_PROGRAMS += t/proto/tls
+TESTS += t/proto/tls
+VALGRIND_TESTS += t/proto/tls
+t_proto_tls_SOURCES = t/proto/tls.c t/proto/tls_common.h
+t_proto_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
