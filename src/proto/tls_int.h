@@ -41,9 +41,10 @@ struct gust_tls {
   int version;
   int verified;
   int resumed;
-  char *alpn;    /* negotiated protocol, gust_mem */
-  char *subject; /* peer subject, gust_mem */
-  void *be;      /* backend session */
+  char *alpn;         /* negotiated protocol, gust_mem */
+  char *subject;      /* peer subject, gust_mem */
+  void *be;           /* backend session */
+  unsigned be_status; /* backend scratch (verification status) */
   char errmsg[GUST__TLS_ERRMSG_MAX];
 };
 

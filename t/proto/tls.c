@@ -298,8 +298,12 @@ static void test_client_auth(void) {
 
   open_pair(&p, foreign, req, "localhost");
   handshake(&p, 0);
-  is_int(p.src, GUST_ETLS_VERIFY, "client-auth: untrusted client refused (%s)",
-         gust_tls_error_message(p.s));
+  /* OpenSSL sends the certificate and the server finds it untrusted;
+   * GnuTLS sends none, since the server's CA list does not name its
+   * issuer, and the server finds it missing. Refused either way. */
+  ok(p.src == GUST_ETLS_VERIFY || p.src == GUST_ETLS_NOCERT,
+     "client-auth: untrusted client refused (%s: %s)", gust_errname(p.src),
+     gust_tls_error_message(p.s));
   close_pair(&p);
 
   open_pair(&p, without, opt, "localhost");
