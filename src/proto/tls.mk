@@ -15,8 +15,10 @@ EXTRA_DIST += backends/tls-openssl.c backends/tls-gnutls.c \
 # valgrind); t/proto/tls_interop talks to the other library's command-line
 # peer over loopback.
 TLS_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
-check_PROGRAMS += t/proto/tls
-TESTS += t/proto/tls
+check_PROGRAMS += t/proto/tls t/proto/tls_interop
+TESTS += t/proto/tls t/proto/tls_interop
 VALGRIND_TESTS += t/proto/tls
 t_proto_tls_SOURCES = t/proto/tls.c t/proto/tls_common.h
 t_proto_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
+t_proto_tls_interop_SOURCES = t/proto/tls_interop.c t/proto/tls_common.h
+t_proto_tls_interop_CPPFLAGS = $(TLS_TEST_CPPFLAGS)

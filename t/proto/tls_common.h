@@ -48,10 +48,15 @@ static inline void tc_make_certs(void) {
     bail_out("t/proto/mkcerts.sh failed");
 }
 
+/* Removes the directory, unless a check failed: then its logs stay. */
 static inline void tc_remove_certs(void) {
   char cmd[512];
   if (tc_dir[0] == '\0')
     return;
+  if (tap_failures() > 0) {
+    diag("certificates and peer logs kept in %s", tc_dir);
+    return;
+  }
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tc_dir);
   if (system(cmd) != 0)
     diag("could not remove %s", tc_dir);
