@@ -8,7 +8,8 @@ if TLS_GNUTLS
 libgust_proto_la_SOURCES += backends/tls-gnutls.c
 endif
 EXTRA_DIST += backends/tls-openssl.c backends/tls-gnutls.c \
-	t/proto/mkcerts.sh t/proto/tls_common.h scripts/deps/tls.list
+	t/proto/mkcerts.sh t/proto/tls_common.h scripts/deps/tls.list \
+	doc/tls.md doc/design-tls.md
 
 # Tests: the same sources against whichever backend the build selected.
 # t/proto/tls drives engine against engine in memory (Sans-IO, also under
