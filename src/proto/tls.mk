@@ -23,3 +23,21 @@ t_proto_tls_SOURCES = t/proto/tls.c t/proto/tls_common.h
 t_proto_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
 t_proto_tls_interop_SOURCES = t/proto/tls_interop.c t/proto/tls_common.h
 t_proto_tls_interop_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
+
+# Fuzz target (clang, --enable-fuzzing): bytes fed to a server engine during
+# the handshake. Seed corpus: client hellos from both backends.
+TLS_FUZZ_CORPUS = fuzz/corpus/tls_server/openssl-client-hello \
+	fuzz/corpus/tls_server/openssl-client-hello-bytewise \
+	fuzz/corpus/tls_server/openssl-client-hello-cut \
+	fuzz/corpus/tls_server/gnutls-client-hello \
+	fuzz/corpus/tls_server/gnutls-client-hello-split \
+	fuzz/corpus/tls_server/plain-http
+EXTRA_DIST += fuzz/tls_server.c $(TLS_FUZZ_CORPUS)
+if ENABLE_FUZZING
+FUZZ_TARGETS += fuzz/tls_server
+noinst_PROGRAMS += fuzz/tls_server
+fuzz_tls_server_SOURCES = fuzz/tls_server.c
+fuzz_tls_server_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_tls_server_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_tls_server_LDADD = libgust-proto.la
+endif
