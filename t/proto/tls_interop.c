@@ -521,6 +521,70 @@ static void server_case(const char *name, gust_tls_client_auth auth,
   gust_tls_ctx_free(ctx);
 }
 
+/* Server-side session resumption: the peer client connects, then connects
+ * again offering the session (gnutls-cli --resume: TLS 1.3 tickets, 2
+ * connections; s_client -reconnect: TLS 1.2 tickets, 6 connections). */
+static void resume_case(const char *name, int on) {
+  gust_tls_ctx *ctx;
+  peer cli;
+  char portstr[16], connect[32], ca[512];
+  int lfd, port, i, n, handshakes = 0, first_resumed = 0, later_resumed = 0;
+  if (!tap_group(name))
+    return;
+  ctx = tc_server_ctx("server", GUST_TLS_CLIENT_AUTH_NONE, NULL, 0);
+  is_int(gust_tls_ctx_set_session_resumption(ctx, on), 0, "%s: resumption %s",
+         name, on ? "on" : "off");
+  lfd = listen_on(&port);
+  snprintf(portstr, sizeof(portstr), "%d", port);
+  snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
+  snprintf(ca, sizeof(ca), "%s/ca.pem", tc_dir);
+  if (peer_is_gnutls) {
+    char *argv[] = {"gnutls-cli", "--port",   portstr,     "--x509cafile",
+                    ca,           "--resume", "localhost", NULL};
+    cli = spawn(argv, "");
+    n = 2;
+  } else {
+    char *argv[] = {"openssl", "s_client",   "-connect",    connect,
+                    "-CAfile", ca,           "-servername", "localhost",
+                    "-tls1_2", "-reconnect", NULL};
+    cli = spawn(argv, "");
+    n = 6;
+  }
+  close_stdin(&cli);
+  for (i = 0; i < n; i++) {
+    conn c;
+    char buf[64];
+    int closed;
+    memset(&c, 0, sizeof(c));
+    c.deadline = now_ms() + TIMEOUT_MS;
+    c.fd = accept_timeout(lfd);
+    if (c.fd < 0)
+      break;
+    if (gust_tls_new(ctx, NULL, NULL, &c.tls) != 0)
+      bail_out("engine");
+    if (handshake(&c) == 0) {
+      handshakes++;
+      if (i == 0)
+        first_resumed = gust_tls_session_resumed(c.tls);
+      else
+        later_resumed += gust_tls_session_resumed(c.tls);
+      /* Serve until the client leaves, however it leaves. */
+      read_some(&c, buf, sizeof(buf), sizeof(buf), &closed);
+      if (gust_tls_error(c.tls) == 0 && gust_tls_shutdown(c.tls) == 0)
+        flush(&c);
+    }
+    gust_tls_free(c.tls);
+    close(c.fd);
+  }
+  close(lfd);
+  stop(&cli);
+  is_int(handshakes, n, "%s: %d handshakes", name, n);
+  ok(!first_resumed, "%s: the first session is new", name);
+  is_int(later_resumed, on ? n - 1 : 0, "%s: %s", name,
+         on ? "later sessions resumed" : "no session resumed");
+  gust_tls_ctx_free(ctx);
+}
+
 int main(void) {
   const char *backend = gust_tls_backend_name();
   const char *need[2];
@@ -561,6 +625,8 @@ int main(void) {
               GUST_ETLS_VERSION);
   server_case("server-truncation", GUST_TLS_CLIENT_AUTH_NONE, C_KILL, V_DEFAULT,
               0);
+  resume_case("server-resume", 1);
+  resume_case("server-noresume", 0);
   tc_remove_certs();
   return done_testing();
 }
