@@ -192,6 +192,8 @@ static ssize_t push(gnutls_transport_ptr_t ptr, const void *data, size_t len) {
   gust_tls *tls = ptr;
   gnutls_session_t s = tls->be;
   if (gust_buf_append(&tls->out, data, len) < 0) {
+    /* GnuTLS may swallow a failed push (session tickets): remember it. */
+    tls->be_nomem = 1;
     gnutls_transport_set_errno(s, ENOMEM);
     return -1;
   }
@@ -347,11 +349,22 @@ static int map_error(gust_tls *tls, int r) {
   return rc;
 }
 
-static void fill_info(gust_tls *tls) {
+/* Turns a swallowed push failure into GUST_ENOMEM. */
+static int nomem_check(gust_tls *tls, int rc) {
+  if (tls->be_nomem && (rc >= 0 || rc == GUST_EAGAIN)) {
+    gust__tls_set_msg(tls->errmsg, "out of memory for TLS output");
+    return GUST_ENOMEM;
+  }
+  return rc;
+}
+
+/* Records what the handshake agreed; GUST_ENOMEM if it cannot be kept. */
+static int fill_info(gust_tls *tls) {
   gnutls_session_t s = tls->be;
   gnutls_datum_t d;
   const gnutls_datum_t *peers;
   unsigned n = 0;
+  int rc = 0;
   switch (gnutls_protocol_get_version(s)) {
   case GNUTLS_TLS1_3:
     tls->version = GUST_TLS_VERSION_1_3;
@@ -364,17 +377,20 @@ static void fill_info(gust_tls *tls) {
     break;
   }
   if (tls->alpn == NULL && gnutls_alpn_get_selected_protocol(s, &d) == 0 &&
-      d.size > 0)
+      d.size > 0) {
     tls->alpn = gust__tls_strndup(tls->mem, d.data, d.size);
+    if (tls->alpn == NULL)
+      rc = GUST_ENOMEM;
+  }
   tls->resumed = gnutls_session_is_resumed(s) != 0;
   peers = gnutls_certificate_get_peers(s, &n);
-  if (peers != NULL && n > 0) {
+  if (peers != NULL && n > 0 && rc == 0 && tls->subject == NULL) {
     gnutls_x509_crt_t crt;
     /* Verification ran in the handshake, which failed if it did not pass. */
     tls->verified = tls->ctx->role == GUST_TLS_CLIENT
                         ? !tls->ctx->skip_verify
                         : tls->ctx->client_auth != GUST_TLS_CLIENT_AUTH_NONE;
-    if (tls->subject == NULL && gnutls_x509_crt_init(&crt) == 0) {
+    if (gnutls_x509_crt_init(&crt) == 0) {
       if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) == 0 &&
           gnutls_x509_crt_get_dn3(crt, &d, 0) == 0) {
         tls->subject = gust__tls_strndup(tls->mem, d.data, d.size);
@@ -382,7 +398,12 @@ static void fill_info(gust_tls *tls) {
       }
       gnutls_x509_crt_deinit(crt);
     }
+    if (tls->subject == NULL)
+      rc = GUST_ENOMEM;
   }
+  if (rc < 0)
+    gust__tls_set_msg(tls->errmsg, "out of memory after the handshake");
+  return rc;
 }
 
 static int gtls_handshake(gust_tls *tls) {
@@ -391,11 +412,9 @@ static int gtls_handshake(gust_tls *tls) {
   do {
     r = gnutls_handshake(s);
   } while (r < 0 && r != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(r));
-  if (r == 0) {
-    fill_info(tls);
-    return 0;
-  }
-  return map_error(tls, r);
+  if (r == 0)
+    return nomem_check(tls, fill_info(tls));
+  return nomem_check(tls, map_error(tls, r));
 }
 
 static gust_ssize gtls_read(gust_tls *tls, uint8_t *buf, size_t cap) {
@@ -405,6 +424,8 @@ static gust_ssize gtls_read(gust_tls *tls, uint8_t *buf, size_t cap) {
   for (;;) {
     size_t before = tls->in.len;
     r = gnutls_record_recv(s, buf, cap);
+    if (tls->be_nomem)
+      return nomem_check(tls, GUST_EAGAIN);
     if (r >= 0)
       return (gust_ssize)r;
     /* After a post-handshake message (a session ticket) GnuTLS answers
@@ -422,7 +443,7 @@ static gust_ssize gtls_read(gust_tls *tls, uint8_t *buf, size_t cap) {
     /* Warning alerts, a TLS 1.2 renegotiation request (refused by
      * ignoring it): keep reading. */
   }
-  return map_error(tls, (int)r);
+  return nomem_check(tls, map_error(tls, (int)r));
 }
 
 static int gtls_write(gust_tls *tls, const uint8_t *data, size_t len) {
@@ -442,12 +463,12 @@ static int gtls_write(gust_tls *tls, const uint8_t *data, size_t len) {
     data += r;
     len -= (size_t)r;
   }
-  return 0;
+  return nomem_check(tls, 0);
 }
 
 static int gtls_shutdown(gust_tls *tls) {
   int r = gnutls_bye((gnutls_session_t)tls->be, GNUTLS_SHUT_WR);
-  return r < 0 ? map_error(tls, r) : 0;
+  return nomem_check(tls, r < 0 ? map_error(tls, r) : 0);
 }
 
 const gust__tls_vtable gust__tls_backend = {

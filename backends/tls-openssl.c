@@ -435,41 +435,50 @@ static int finish(gust_tls *tls, int ret, int ok) {
   return ok ? 0 : map_error(tls, ret);
 }
 
-static void fill_info(gust_tls *tls) {
+/* Records what the handshake agreed; GUST_ENOMEM if it cannot be kept. */
+static int fill_info(gust_tls *tls) {
   ossl_conn *c = tls->be;
   const unsigned char *alpn = NULL;
   unsigned int alpn_len = 0;
   X509 *peer;
+  int rc = 0;
   tls->version = SSL_version(c->ssl);
   SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
-  if (alpn != NULL && alpn_len > 0 && tls->alpn == NULL)
+  if (alpn != NULL && alpn_len > 0 && tls->alpn == NULL) {
     tls->alpn = gust__tls_strndup(tls->mem, alpn, alpn_len);
+    if (tls->alpn == NULL)
+      rc = GUST_ENOMEM;
+  }
   tls->resumed = SSL_session_reused(c->ssl) == 1;
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
   peer = SSL_get1_peer_certificate(c->ssl);
 #else
   peer = SSL_get_peer_certificate(c->ssl);
 #endif
-  if (peer != NULL) {
+  if (peer != NULL && rc == 0) {
     BIO *bio = BIO_new(BIO_s_mem());
     int verifying = tls->ctx->role == GUST_TLS_CLIENT
                         ? !tls->ctx->skip_verify
                         : tls->ctx->client_auth != GUST_TLS_CLIENT_AUTH_NONE;
+    char *data = NULL;
+    long len = -1;
     tls->verified =
         verifying && SSL_get_verify_result(c->ssl) == X509_V_OK ? 1 : 0;
-    if (bio != NULL) {
-      char *data;
-      long len;
-      X509_NAME_print_ex(bio, X509_get_subject_name(peer), 0,
-                         XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    if (bio != NULL &&
+        X509_NAME_print_ex(bio, X509_get_subject_name(peer), 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
       len = BIO_get_mem_data(bio, &data);
-      if (len >= 0 && tls->subject == NULL)
-        tls->subject = gust__tls_strndup(tls->mem, data, (size_t)len);
-      BIO_free(bio);
-    }
-    X509_free(peer);
+    if (len >= 0 && tls->subject == NULL)
+      tls->subject = gust__tls_strndup(tls->mem, data, (size_t)len);
+    if (tls->subject == NULL)
+      rc = GUST_ENOMEM;
+    BIO_free(bio);
   }
+  X509_free(peer);
   ERR_clear_error();
+  if (rc < 0)
+    gust__tls_set_msg(tls->errmsg, "out of memory after the handshake");
+  return rc;
 }
 
 static int ossl_handshake(gust_tls *tls) {
@@ -485,7 +494,7 @@ static int ossl_handshake(gust_tls *tls) {
     rc = GUST_ETLS;
   }
   if (rc == 0)
-    fill_info(tls);
+    rc = fill_info(tls);
   return rc;
 }
 

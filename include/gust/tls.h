@@ -61,7 +61,8 @@ GUST_EXTERN void gust_tls_ctx_free(gust_tls_ctx *ctx);
  * the peer (the server's on a client, the client's on a server). Once one
  * CA is loaded, a client no longer uses the system store. The arguments are
  * only read during the call. Each returns 0, GUST_EINVAL, GUST_ESTATE (the
- * context is in use), GUST_ENOMEM, or GUST_ETLS_CONFIG when nothing usable
+ * context is in use), GUST_ENOMEM, GUST_ENOTFOUND or GUST_EIO (a file or
+ * directory that cannot be read), or GUST_ETLS_CONFIG when nothing usable
  * could be loaded (gust_tls_ctx_error() tells why). */
 GUST_EXTERN int gust_tls_ctx_load_ca_file(gust_tls_ctx *ctx, const char *path);
 GUST_EXTERN int gust_tls_ctx_load_ca_dir(gust_tls_ctx *ctx, const char *path);
@@ -70,11 +71,12 @@ GUST_EXTERN int gust_tls_ctx_load_ca_mem(gust_tls_ctx *ctx, const void *pem,
 
 /* Sets the context's own certificate chain (PEM: the leaf first, then its
  * intermediates) and the matching private key (PEM, unencrypted): required
- * on a server, optional on a client (a client certificate). The files are
+ * on a server, optional on a client (a client certificate). A context holds
+ * one certificate: once one is set, these return GUST_EEXIST. The files are
  * read, and the memory is only read, during the call. Returns 0, GUST_EINVAL,
- * GUST_ESTATE, GUST_ENOMEM, GUST_ENOTFOUND or GUST_EIO when a file cannot be
- * read, or GUST_ETLS_CONFIG when the certificate or key is unusable or they
- * do not match. */
+ * GUST_ESTATE, GUST_EEXIST, GUST_ENOMEM, GUST_ENOTFOUND or GUST_EIO when a
+ * file cannot be read, or GUST_ETLS_CONFIG when the certificate or key is
+ * unusable or they do not match. */
 GUST_EXTERN int gust_tls_ctx_use_cert_file(gust_tls_ctx *ctx,
                                            const char *cert_path,
                                            const char *key_path);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "proto/tls_int.h"
 
@@ -145,11 +146,16 @@ int gust_tls_ctx_load_ca_file(gust_tls_ctx *ctx, const char *path) {
 }
 
 int gust_tls_ctx_load_ca_dir(gust_tls_ctx *ctx, const char *path) {
+  struct stat st;
   int rc = ctx_check(ctx);
   if (rc < 0)
     return rc;
   if (path == NULL)
     return GUST_EINVAL;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    gust__tls_set_msg(ctx->errmsg, "%s: not a directory", path);
+    return GUST_ENOTFOUND;
+  }
   rc = gust__tls_backend.ctx_load_ca_dir(ctx, path);
   if (rc == 0)
     ctx->ca_loaded = 1;
@@ -164,6 +170,9 @@ int gust_tls_ctx_use_cert_mem(gust_tls_ctx *ctx, const void *cert_pem,
     return rc;
   if (cert_pem == NULL || cert_len == 0 || key_pem == NULL || key_len == 0)
     return GUST_EINVAL;
+  /* One certificate per context, the same way on every backend. */
+  if (ctx->have_cert)
+    return GUST_EEXIST;
   rc = gust__tls_backend.ctx_use_cert_mem(ctx, cert_pem, cert_len, key_pem,
                                           key_len);
   if (rc == 0)
@@ -179,6 +188,8 @@ int gust_tls_ctx_use_cert_file(gust_tls_ctx *ctx, const char *cert_path,
     return rc;
   if (cert_path == NULL || key_path == NULL)
     return GUST_EINVAL;
+  if (ctx->have_cert)
+    return GUST_EEXIST;
   gust_buf_init(&cert, ctx->mem);
   gust_buf_init(&key, ctx->mem);
   rc = read_file(ctx, cert_path, &cert);

@@ -45,6 +45,7 @@ struct gust_tls {
   char *subject;      /* peer subject, gust_mem */
   void *be;           /* backend session */
   unsigned be_status; /* backend scratch (verification status) */
+  int be_nomem;       /* the backend's output could not be buffered */
   char errmsg[GUST__TLS_ERRMSG_MAX];
 };
 

@@ -9,6 +9,7 @@
 #   selfsigned.pem/.key    self-signed, for localhost
 #   client.pem client.key  client certificate signed by the CA
 #   other-ca.pem           an unrelated CA (trusts none of the above)
+#   cadir/                 hashed CA directory holding ca.pem
 set -eu
 dir=$1
 mkdir -p "$dir"
@@ -83,3 +84,7 @@ cat server.pem ca.pem > chain.pem
 key selfsigned.key
 "$OPENSSL" req -x509 -new -key selfsigned.key -subj "/CN=localhost" -days 3650 \
   -config ca.cnf -extensions server -out selfsigned.pem 2>/dev/null
+
+mkdir -p cadir
+cp ca.pem cadir/ca.pem
+"$OPENSSL" rehash cadir 2>/dev/null

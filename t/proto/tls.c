@@ -131,6 +131,11 @@ static void test_context_api(void) {
          "ctx: CA loaded");
   is_int(gust_tls_ctx_set_min_version(sctx, 0x0302), GUST_EINVAL,
          "ctx: TLS 1.1 cannot be enabled");
+  is_int(gust_tls_ctx_use_cert_file(sctx, tc_path("server.pem"),
+                                    tc_path("server.key")),
+         GUST_EEXIST, "ctx: one certificate per context");
+  is_int(gust_tls_ctx_load_ca_dir(sctx, tc_path("no-such-dir")), GUST_ENOTFOUND,
+         "ctx: missing CA directory");
   is_int(gust_tls_new(sctx, NULL, NULL, &t), 0, "ctx: server engine");
   is_int(gust_tls_ctx_set_alpn(sctx, alpn_server, 2), GUST_ESTATE,
          "ctx: read-only once in use");
@@ -259,6 +264,27 @@ static void test_insecure(void) {
   is_int(p.crc, 0, "insecure: self-signed, wrong name accepted");
   ok(!gust_tls_peer_verified(p.c), "insecure: reported as not verified");
   ok(gust_tls_alpn(p.c) == NULL, "insecure: no ALPN when none offered");
+  close_pair(&p);
+  gust_tls_ctx_free(cctx);
+  gust_tls_ctx_free(sctx);
+}
+
+static void test_ca_dir(void) {
+  gust_tls_ctx *cctx, *sctx;
+  pair p;
+  if (!tap_group("cadir"))
+    return;
+  if (gust_tls_ctx_new(GUST_TLS_CLIENT, NULL, &cctx) != 0)
+    bail_out("ctx");
+  is_int(gust_tls_ctx_load_ca_dir(cctx, tc_path("cadir")), 0,
+         "cadir: hashed CA directory loaded (%s)", gust_tls_ctx_error(cctx));
+  sctx = tc_server_ctx("server", GUST_TLS_CLIENT_AUTH_NONE, NULL, 0);
+  if (open_pair(&p, cctx, sctx, "localhost") != 0)
+    bail_out("engines");
+  handshake(&p, 0);
+  is_int(p.crc, 0, "cadir: server verified through the directory (%s)",
+         gust_tls_error_message(p.c));
+  ok(gust_tls_peer_verified(p.c), "cadir: reported verified");
   close_pair(&p);
   gust_tls_ctx_free(cctx);
   gust_tls_ctx_free(sctx);
@@ -461,54 +487,88 @@ out:
   gust_tls_ctx_free(sctx);
 }
 
-/* Every gust allocation made by a context and an engine fails in turn:
- * each must fail cleanly and leak nothing. */
+/* One client/server conversation with the client context and both engines
+ * on `fm`. Returns 1 if every result was a success, GUST_EAGAIN or
+ * GUST_ENOMEM, and sets *saw_nomem when GUST_ENOMEM came back. */
+static int fm_conversation(gust_failmem *fm, gust_tls_ctx *sctx,
+                           int *saw_nomem) {
+  static uint8_t data[20000];
+  uint8_t buf[4096];
+  gust_tls_ctx *ctx = NULL;
+  pair p;
+  int i, clean = 1;
+  long long rcs[16];
+  size_t nrc = 0;
+  memset(&p, 0, sizeof(p));
+  /* Each setup step runs only if the previous one succeeded. */
+  if ((rcs[nrc++] = gust_tls_ctx_new(GUST_TLS_CLIENT, &fm->mem, &ctx)) == 0 &&
+      (rcs[nrc++] = gust_tls_ctx_set_alpn(ctx, alpn_client, 2)) == 0 &&
+      (rcs[nrc++] = gust_tls_ctx_load_ca_file(ctx, tc_path("ca.pem"))) == 0 &&
+      (rcs[nrc++] = gust_tls_new(ctx, "localhost", &fm->mem, &p.c)) == 0)
+    rcs[nrc++] = gust_tls_new(sctx, NULL, &fm->mem, &p.s);
+  if (p.c != NULL && p.s != NULL) {
+    handshake(&p, 0);
+    rcs[nrc++] = p.crc;
+    rcs[nrc++] = p.src;
+    rcs[nrc++] = gust_tls_write(p.c, data, sizeof(data));
+    move(p.c, p.s, 0);
+    for (i = 0; i < 10; i++)
+      rcs[nrc] = gust_tls_read(p.s, buf, sizeof(buf));
+    nrc++;
+    rcs[nrc++] = gust_tls_write(p.s, data, sizeof(data));
+    move(p.s, p.c, 0);
+    for (i = 0; i < 10; i++)
+      rcs[nrc] = gust_tls_read(p.c, buf, sizeof(buf));
+    nrc++;
+  }
+  if (getenv("TLS_FM_DEBUG") != NULL)
+    for (i = 0; i < (int)nrc; i++)
+      diag("fm %lu step %d: %lld", fm->fail_at, i, rcs[i]);
+  for (i = 0; i < (int)nrc; i++) {
+    if (rcs[i] == GUST_ENOMEM)
+      *saw_nomem = 1;
+    else if (rcs[i] < 0 && rcs[i] != GUST_EAGAIN) {
+      diag("allocation %lu: step %d gave %s", fm->fail_at, i,
+           gust_errname((int)rcs[i]));
+      clean = 0;
+    }
+  }
+  close_pair(&p);
+  gust_tls_ctx_free(ctx);
+  return clean;
+}
+
+/* Every gust allocation made by a client context and both engines through
+ * a whole conversation fails in turn: each failure must come back as
+ * GUST_ENOMEM (never as another error) and nothing may leak. */
 static void test_failmem(void) {
   gust_failmem fm;
   unsigned long i, total;
-  int clean = 1, leaks = 0;
+  int clean = 1, leaks = 0, unreported = 0, saw = 0;
   gust_tls_ctx *sctx =
       tc_server_ctx("server", GUST_TLS_CLIENT_AUTH_NONE, alpn_server, 2);
   if (!tap_group("failmem"))
     goto out;
   gust_failmem_init(&fm, NULL);
-  {
-    gust_tls_ctx *ctx = NULL;
-    gust_tls *t = NULL;
-    gust_tls_ctx_new(GUST_TLS_CLIENT, &fm.mem, &ctx);
-    gust_tls_ctx_set_alpn(ctx, alpn_client, 2);
-    gust_tls_ctx_load_ca_file(ctx, tc_path("ca.pem"));
-    gust_tls_new(ctx, "localhost", &fm.mem, &t);
-    gust_tls_handshake(t);
-    gust_tls_free(t);
-    gust_tls_ctx_free(ctx);
-    total = fm.count;
-  }
+  ok(fm_conversation(&fm, sctx, &saw) && !saw,
+     "failmem: the conversation runs without failures");
+  total = fm.count;
+  is_int(fm.live_blocks, 0, "failmem: and frees everything");
   for (i = 1; i <= total; i++) {
-    gust_tls_ctx *ctx = NULL;
-    gust_tls *t = NULL;
-    int rc;
+    saw = 0;
     gust_failmem_reset(&fm, i);
-    rc = gust_tls_ctx_new(GUST_TLS_CLIENT, &fm.mem, &ctx);
-    if (rc == 0)
-      rc = gust_tls_ctx_set_alpn(ctx, alpn_client, 2);
-    if (rc == 0)
-      rc = gust_tls_ctx_load_ca_file(ctx, tc_path("ca.pem"));
-    if (rc == 0)
-      rc = gust_tls_new(ctx, "localhost", &fm.mem, &t);
-    if (rc == 0)
-      rc = gust_tls_handshake(t);
-    if (rc != GUST_ENOMEM && fm.failures > 0) {
-      diag("allocation %lu: %s", i, gust_errname(rc));
+    if (!fm_conversation(&fm, sctx, &saw))
       clean = 0;
+    if (fm.failures > 0 && !saw) {
+      diag("allocation %lu failed unreported", i);
+      unreported++;
     }
-    gust_tls_free(t);
-    gust_tls_ctx_free(ctx);
     if (fm.live_blocks != 0)
       leaks++;
   }
-  ok(total > 3, "failmem: %lu allocations to fail", total);
-  ok(clean, "failmem: every failure reported as GUST_ENOMEM");
+  ok(total > 10, "failmem: %lu allocations to fail", total);
+  ok(clean, "failmem: no error other than GUST_ENOMEM");
+  is_int(unreported, 0, "failmem: every failure reported");
   is_int(leaks, 0, "failmem: nothing leaked");
 out:
   gust_tls_ctx_free(sctx);
@@ -535,6 +595,7 @@ int main(void) {
   test_refused("otherca", "other-ca.pem", "server", "localhost",
                GUST_ETLS_VERIFY);
   test_insecure();
+  test_ca_dir();
   test_client_auth();
   test_truncation();
   test_garbage();
