@@ -329,6 +329,14 @@ static int map_error(gust_tls *tls, int r) {
     rc = GUST_ETLS_NOCERT;
     gust__tls_set_msg(tls->errmsg, "%s", gnutls_strerror(r));
     break;
+  case GNUTLS_E_NO_CIPHER_SUITES:
+    /* A TLS 1.3-only server finds no suite for a TLS 1.2-only client. */
+    rc = tls->ctx->min_version == GUST_TLS_VERSION_1_3 &&
+                 gnutls_protocol_get_version(s) != GNUTLS_TLS1_3
+             ? GUST_ETLS_VERSION
+             : GUST_ETLS;
+    gust__tls_set_msg(tls->errmsg, "%s", gnutls_strerror(r));
+    break;
   case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
     rc = GUST_ETLS_VERSION;
     gust__tls_set_msg(tls->errmsg, "%s", gnutls_strerror(r));
@@ -383,6 +391,17 @@ static int fill_info(gust_tls *tls) {
       rc = GUST_ENOMEM;
   }
   tls->resumed = gnutls_session_is_resumed(s) != 0;
+  if (tls->ctx->role == GUST_TLS_SERVER && tls->sni == NULL && rc == 0) {
+    char name[256];
+    size_t len = sizeof(name);
+    unsigned type = 0;
+    if (gnutls_server_name_get(s, name, &len, &type, 0) == 0 &&
+        type == GNUTLS_NAME_DNS && len > 0) {
+      tls->sni = gust__tls_strndup(tls->mem, name, strnlen(name, len));
+      if (tls->sni == NULL)
+        rc = GUST_ENOMEM;
+    }
+  }
   peers = gnutls_certificate_get_peers(s, &n);
   if (peers != NULL && n > 0 && rc == 0 && tls->subject == NULL) {
     gnutls_x509_crt_t crt;

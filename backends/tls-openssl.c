@@ -450,6 +450,14 @@ static int fill_info(gust_tls *tls) {
       rc = GUST_ENOMEM;
   }
   tls->resumed = SSL_session_reused(c->ssl) == 1;
+  if (tls->ctx->role == GUST_TLS_SERVER && tls->sni == NULL && rc == 0) {
+    const char *name = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+    if (name != NULL && name[0] != '\0') {
+      tls->sni = gust__tls_strndup(tls->mem, name, strlen(name));
+      if (tls->sni == NULL)
+        rc = GUST_ENOMEM;
+    }
+  }
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
   peer = SSL_get1_peer_certificate(c->ssl);
 #else

@@ -226,6 +226,11 @@ GUST_EXTERN const char *gust_tls_version_name(const gust_tls *tls);
  * none or the handshake is not complete. Valid until the engine is freed. */
 GUST_EXTERN const char *gust_tls_peer_subject(const gust_tls *tls);
 
+/* Server engines: returns the host name the client asked for with SNI, or
+ * NULL when it sent none (or before the handshake completes). Valid until
+ * the engine is freed. Client engines: NULL. */
+GUST_EXTERN const char *gust_tls_server_name(const gust_tls *tls);
+
 /* Returns 1 if the peer's certificate was verified (chain and, on a client,
  * host name), 0 otherwise (none sent, or verification was turned off). */
 GUST_EXTERN int gust_tls_peer_verified(const gust_tls *tls);

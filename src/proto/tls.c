@@ -369,6 +369,7 @@ void gust_tls_free(gust_tls *tls) {
   gust__free(tls->mem, tls->host);
   gust__free(tls->mem, tls->alpn);
   gust__free(tls->mem, tls->subject);
+  gust__free(tls->mem, tls->sni);
   gust__free(tls->mem, tls);
 }
 
@@ -533,6 +534,10 @@ const char *gust_tls_version_name(const gust_tls *tls) {
 
 const char *gust_tls_peer_subject(const gust_tls *tls) {
   return tls != NULL && tls->handshake_done ? tls->subject : NULL;
+}
+
+const char *gust_tls_server_name(const gust_tls *tls) {
+  return tls != NULL && tls->handshake_done ? tls->sni : NULL;
 }
 
 int gust_tls_peer_verified(const gust_tls *tls) {

@@ -43,6 +43,7 @@ struct gust_tls {
   int resumed;
   char *alpn;         /* negotiated protocol, gust_mem */
   char *subject;      /* peer subject, gust_mem */
+  char *sni;          /* server: name the client sent, gust_mem */
   void *be;           /* backend session */
   unsigned be_status; /* backend scratch (verification status) */
   int be_nomem;       /* the backend's output could not be buffered */

@@ -182,6 +182,11 @@ static void test_handshake_ok(const char *name, const char *host, size_t step) {
          "%s: peer subject", name);
   ok(gust_tls_peer_verified(p.c), "%s: peer verified", name);
   ok(gust_tls_peer_subject(p.s) == NULL, "%s: no client certificate", name);
+  if (strcmp(host, "localhost") == 0)
+    is_str(gust_tls_server_name(p.s), "localhost", "%s: SNI received", name);
+  else
+    ok(gust_tls_server_name(p.s) == NULL, "%s: no SNI for an IP literal", name);
+  ok(gust_tls_server_name(p.c) == NULL, "%s: no server name on a client", name);
 
   is_int(gust_tls_write(p.c, (const uint8_t *)"ping", 4), 4,
          "%s: client writes", name);

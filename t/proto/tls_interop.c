@@ -284,7 +284,7 @@ static gust_ssize read_some(conn *c, char *buf, size_t cap, size_t want,
 /* Our client against the peer's server                                 */
 /* ------------------------------------------------------------------ */
 
-typedef enum { V_DEFAULT, V_TLS10, V_TLS11 } peer_version;
+typedef enum { V_DEFAULT, V_TLS10, V_TLS11, V_TLS12 } peer_version;
 
 static peer start_server(int port, const char *cert, peer_version v) {
   char portstr[16], accept[32], certf[512], keyf[512];
@@ -295,6 +295,7 @@ static peer start_server(int port, const char *cert, peer_version v) {
   if (peer_is_gnutls) {
     const char *prio = v == V_TLS10   ? "NORMAL:-VERS-ALL:+VERS-TLS1.0"
                        : v == V_TLS11 ? "NORMAL:-VERS-ALL:+VERS-TLS1.1"
+                       : v == V_TLS12 ? "NORMAL:-VERS-ALL:+VERS-TLS1.2"
                                       : "NORMAL";
     char *argv[] = {
         "gnutls-serv",   "--port",     portstr,  "--x509certfile", certf,
@@ -306,7 +307,9 @@ static peer start_server(int port, const char *cert, peer_version v) {
                     "-cert",   certf,      "-key",     keyf,
                     "-rev",    "-alpn",    "http/1.1", "-quiet",
                     NULL,      NULL,       NULL,       NULL};
-    if (v != V_DEFAULT) {
+    if (v == V_TLS12) {
+      argv[12] = "-tls1_2";
+    } else if (v != V_DEFAULT) {
       argv[12] = v == V_TLS10 ? "-tls1" : "-tls1_1";
       argv[13] = "-cipher";
       argv[14] = "DEFAULT@SECLEVEL=0";
@@ -319,7 +322,7 @@ static peer start_server(int port, const char *cert, peer_version v) {
  * server using `cert`. Returns the handshake result; on success exchanges
  * one line and checks the answer. */
 static void client_case(const char *name, const char *cert, const char *host,
-                        peer_version v, int want) {
+                        peer_version v, int min_version, int want) {
   static const char *const alpn[] = {"h2", "http/1.1"};
   gust_tls_ctx *ctx;
   conn c;
@@ -328,6 +331,8 @@ static void client_case(const char *name, const char *cert, const char *host,
   if (!tap_group(name))
     return;
   ctx = tc_client_ctx("ca.pem", NULL, alpn, 2);
+  if (min_version != 0 && gust_tls_ctx_set_min_version(ctx, min_version) != 0)
+    bail_out("min version");
   port = free_port();
   srv = start_server(port, cert, v);
   memset(&c, 0, sizeof(c));
@@ -350,8 +355,9 @@ static void client_case(const char *name, const char *cert, const char *host,
     char buf[64];
     int closed;
     gust_ssize n;
-    ok(gust_tls_version(c.tls) >= GUST_TLS_VERSION_1_2, "%s: version %s", name,
-       gust_tls_version_name(c.tls));
+    is_int(gust_tls_version(c.tls),
+           v == V_TLS12 ? GUST_TLS_VERSION_1_2 : GUST_TLS_VERSION_1_3,
+           "%s: version %s", name, gust_tls_version_name(c.tls));
     is_str(gust_tls_alpn(c.tls), "http/1.1", "%s: ALPN negotiated", name);
     is_str(gust_tls_peer_subject(c.tls), "O=gust test,CN=localhost",
            "%s: peer subject", name);
@@ -405,8 +411,9 @@ static peer start_client(int port, const char *input, peer_version v,
     }
     if (v != V_DEFAULT) {
       argv[n++] = "--priority";
-      argv[n++] = v == V_TLS10 ? "NORMAL:-VERS-ALL:+VERS-TLS1.0"
-                               : "NORMAL:-VERS-ALL:+VERS-TLS1.1";
+      argv[n++] = v == V_TLS10   ? "NORMAL:-VERS-ALL:+VERS-TLS1.0"
+                  : v == V_TLS11 ? "NORMAL:-VERS-ALL:+VERS-TLS1.1"
+                                 : "NORMAL:-VERS-ALL:+VERS-TLS1.2";
     }
     argv[n++] = "localhost";
   } else {
@@ -430,7 +437,9 @@ static peer start_client(int port, const char *input, peer_version v,
       argv[n++] = "-key";
       argv[n++] = keyf;
     }
-    if (v != V_DEFAULT) {
+    if (v == V_TLS12) {
+      argv[n++] = "-tls1_2";
+    } else if (v != V_DEFAULT) {
       argv[n++] = v == V_TLS10 ? "-tls1" : "-tls1_1";
       argv[n++] = "-cipher";
       argv[n++] = "DEFAULT@SECLEVEL=0";
@@ -443,7 +452,8 @@ static peer start_client(int port, const char *input, peer_version v,
 /* Our server with `auth`; the peer client sends one line then closes
  * (C_PLAIN, C_WITH_CERT) or is killed after the handshake (C_KILL). */
 static void server_case(const char *name, gust_tls_client_auth auth,
-                        client_mode mode, peer_version v, int want) {
+                        client_mode mode, peer_version v, int min_version,
+                        int want) {
   static const char *const alpn[] = {"http/1.1"};
   static const char line[] = "hello from the peer\n";
   gust_tls_ctx *ctx;
@@ -453,6 +463,8 @@ static void server_case(const char *name, gust_tls_client_auth auth,
   if (!tap_group(name))
     return;
   ctx = tc_server_ctx("server", auth, alpn, 1);
+  if (min_version != 0 && gust_tls_ctx_set_min_version(ctx, min_version) != 0)
+    bail_out("min version");
   lfd = listen_on(&port);
   /* The line goes to the peer's stdin now; a killed client gets none. */
   cli =
@@ -490,6 +502,7 @@ static void server_case(const char *name, gust_tls_client_auth auth,
     is_int(rc, 0, "%s: handshake complete (%s)", name,
            gust_tls_error_message(c.tls));
     is_str(gust_tls_alpn(c.tls), "http/1.1", "%s: ALPN selected", name);
+    is_str(gust_tls_server_name(c.tls), "localhost", "%s: SNI received", name);
     n = read_some(&c, buf, sizeof(buf), sizeof(line) - 1, &closed);
     cmp_mem(buf, n > 0 ? (size_t)n : 0, line, sizeof(line) - 1,
             "%s: line received", name);
@@ -601,30 +614,35 @@ int main(void) {
   note("backend %s; peer %s", backend,
        peer_is_gnutls ? "gnutls-serv/gnutls-cli" : "openssl s_server/s_client");
 
-  client_case("client-ok", "server", "localhost", V_DEFAULT, 0);
-  client_case("client-ip", "server", "127.0.0.1", V_DEFAULT, 0);
-  client_case("client-expired", "expired", "localhost", V_DEFAULT,
+  client_case("client-ok", "server", "localhost", V_DEFAULT, 0, 0);
+  client_case("client-ip", "server", "127.0.0.1", V_DEFAULT, 0, 0);
+  client_case("client-tls12", "server", "localhost", V_TLS12, 0, 0);
+  client_case("client-expired", "expired", "localhost", V_DEFAULT, 0,
               GUST_ETLS_EXPIRED);
-  client_case("client-wronghost", "wronghost", "localhost", V_DEFAULT,
+  client_case("client-wronghost", "wronghost", "localhost", V_DEFAULT, 0,
               GUST_ETLS_HOSTNAME);
-  client_case("client-selfsigned", "selfsigned", "localhost", V_DEFAULT,
+  client_case("client-selfsigned", "selfsigned", "localhost", V_DEFAULT, 0,
               GUST_ETLS_VERIFY);
-  client_case("client-tls11", "server", "localhost", V_TLS11,
+  client_case("client-tls11", "server", "localhost", V_TLS11, 0,
               GUST_ETLS_VERSION);
-  client_case("client-tls10", "server", "localhost", V_TLS10,
+  client_case("client-tls10", "server", "localhost", V_TLS10, 0,
               GUST_ETLS_VERSION);
 
-  server_case("server-ok", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_DEFAULT, 0);
+  server_case("server-ok", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_DEFAULT, 0, 0);
   server_case("server-clientcert", GUST_TLS_CLIENT_AUTH_REQUIRED, C_WITH_CERT,
-              V_DEFAULT, 0);
+              V_DEFAULT, 0, 0);
   server_case("server-nocert", GUST_TLS_CLIENT_AUTH_REQUIRED, C_PLAIN,
-              V_DEFAULT, GUST_ETLS_NOCERT);
-  server_case("server-tls11", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_TLS11,
+              V_DEFAULT, 0, GUST_ETLS_NOCERT);
+  server_case("server-tls11", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_TLS11, 0,
               GUST_ETLS_VERSION);
-  server_case("server-tls10", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_TLS10,
+  server_case("server-tls10", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_TLS10, 0,
               GUST_ETLS_VERSION);
-  server_case("server-truncation", GUST_TLS_CLIENT_AUTH_NONE, C_KILL, V_DEFAULT,
+  server_case("server-tls12", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_TLS12, 0,
               0);
+  server_case("server-min13", GUST_TLS_CLIENT_AUTH_NONE, C_PLAIN, V_TLS12,
+              GUST_TLS_VERSION_1_3, GUST_ETLS_VERSION);
+  server_case("server-truncation", GUST_TLS_CLIENT_AUTH_NONE, C_KILL, V_DEFAULT,
+              0, 0);
   resume_case("server-resume", 1);
   resume_case("server-noresume", 0);
   tc_remove_certs();
