@@ -13,16 +13,16 @@ EXTRA_DIST += backends/tls-openssl.c backends/tls-gnutls.c \
 
 # Tests: the same sources against whichever backend the build selected.
 # t/proto/tls drives engine against engine in memory (Sans-IO, also under
-# valgrind); t/proto/tls_interop talks to the other library's command-line
-# peer over loopback.
+# valgrind); t/interop/tls talks to the other library's command-line peer
+# over loopback.
 TLS_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
-check_PROGRAMS += t/proto/tls t/proto/tls_interop
-TESTS += t/proto/tls t/proto/tls_interop
+check_PROGRAMS += t/proto/tls t/interop/tls
+TESTS += t/proto/tls t/interop/tls
 VALGRIND_TESTS += t/proto/tls
 t_proto_tls_SOURCES = t/proto/tls.c t/proto/tls_common.h
 t_proto_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
-t_proto_tls_interop_SOURCES = t/proto/tls_interop.c t/proto/tls_common.h
-t_proto_tls_interop_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
+t_interop_tls_SOURCES = t/interop/tls.c t/proto/tls_common.h
+t_interop_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
 
 # Fuzz target (clang, --enable-fuzzing): bytes fed to a server engine during
 # the handshake. Seed corpus: client hellos from both backends.

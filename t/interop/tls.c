@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "tls_common.h"
+#include "../proto/tls_common.h"
 
 #define TIMEOUT_MS 60000 /* generous: the machine may be busy */
 
