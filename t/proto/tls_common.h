@@ -34,13 +34,15 @@ static inline int tc_have_program(const char *prog) {
 /* Generates the certificates into a fresh temporary directory; skips (or,
  * under CI, fails) the program when the openssl tool is missing. */
 static inline void tc_make_certs(void) {
-  const char *top = getenv("top_srcdir");
+  const char *top = getenv("top_srcdir"), *tmp;
   char cmd[1024];
   if (top == NULL || top[0] == '\0')
     top = GUST_TOP_SRCDIR;
   if (!tc_have_program("openssl"))
     plan_skip_all("the openssl command-line tool is not installed");
-  snprintf(tc_dir, sizeof(tc_dir), "/tmp/gust-tls-XXXXXX");
+  tmp = getenv("TMPDIR");
+  snprintf(tc_dir, sizeof(tc_dir), "%s/gust-tls-XXXXXX",
+           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
   if (mkdtemp(tc_dir) == NULL)
     bail_out("cannot create a temporary directory");
   snprintf(cmd, sizeof(cmd), "sh '%s/t/proto/mkcerts.sh' '%s'", top, tc_dir);
