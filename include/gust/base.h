@@ -76,6 +76,15 @@ typedef ptrdiff_t gust_ssize;
   /* WebSocket (-250 .. -299) */                                               \
   /* TLS and crypto (-300 .. -349) */                                          \
   XX(CRYPTO, -300, 0, "cryptographic backend failure")                         \
+  XX(TLS, -301, 1, "TLS protocol failure")                                     \
+  XX(TLS_VERIFY, -302, 1, "peer certificate not trusted")                      \
+  XX(TLS_EXPIRED, -303, 1, "peer certificate expired or not yet valid")        \
+  XX(TLS_HOSTNAME, -304, 1, "peer certificate does not match the host name")   \
+  XX(TLS_VERSION, -305, 1, "no TLS protocol version in common with the peer")  \
+  XX(TLS_TRUNCATED, -306, 1, "TLS stream ended without close_notify")          \
+  XX(TLS_ALERT, -307, 1, "peer aborted the TLS connection with an alert")      \
+  XX(TLS_NOCERT, -308, 1, "peer sent no certificate but one is required")      \
+  XX(TLS_CONFIG, -309, 0, "unusable TLS certificate, key, CA or option")       \
   /* loop, sockets, resolver (-350 .. -399) */                                 \
   /* cookies, signed values, XSRF (-400 .. -449) */                            \
   XX(SIGNATURE, -400, 0, "signed value: invalid signature")                    \

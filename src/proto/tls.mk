@@ -1,1 +1,43 @@
 ## tls module: sources, public header, tests, fuzz targets, benchmarks, tools.
+pkginclude_HEADERS += include/gust/tls.h
+libgust_proto_la_SOURCES += src/proto/tls.c src/proto/tls_int.h
+if TLS_OPENSSL
+libgust_proto_la_SOURCES += backends/tls-openssl.c
+endif
+if TLS_GNUTLS
+libgust_proto_la_SOURCES += backends/tls-gnutls.c
+endif
+EXTRA_DIST += backends/tls-openssl.c backends/tls-gnutls.c \
+	t/proto/mkcerts.sh t/proto/tls_common.h scripts/deps/tls.list \
+	doc/tls.md doc/design-tls.md
+
+# Tests: the same sources against whichever backend the build selected.
+# t/proto/tls drives engine against engine in memory (Sans-IO, also under
+# valgrind); t/interop/tls talks to the other library's command-line peer
+# over loopback.
+TLS_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
+check_PROGRAMS += t/proto/tls t/interop/tls
+TESTS += t/proto/tls t/interop/tls
+VALGRIND_TESTS += t/proto/tls
+t_proto_tls_SOURCES = t/proto/tls.c t/proto/tls_common.h
+t_proto_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
+t_interop_tls_SOURCES = t/interop/tls.c t/proto/tls_common.h
+t_interop_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
+
+# Fuzz target (clang, --enable-fuzzing): bytes fed to a server engine during
+# the handshake. Seed corpus: client hellos from both backends.
+TLS_FUZZ_CORPUS = fuzz/corpus/tls_server/openssl-client-hello \
+	fuzz/corpus/tls_server/openssl-client-hello-bytewise \
+	fuzz/corpus/tls_server/openssl-client-hello-cut \
+	fuzz/corpus/tls_server/gnutls-client-hello \
+	fuzz/corpus/tls_server/gnutls-client-hello-split \
+	fuzz/corpus/tls_server/plain-http
+EXTRA_DIST += fuzz/tls_server.c $(TLS_FUZZ_CORPUS)
+if ENABLE_FUZZING
+FUZZ_TARGETS += fuzz/tls_server
+noinst_PROGRAMS += fuzz/tls_server
+fuzz_tls_server_SOURCES = fuzz/tls_server.c
+fuzz_tls_server_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_tls_server_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_tls_server_LDADD = libgust-proto.la
+endif
