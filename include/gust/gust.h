@@ -7,6 +7,7 @@
 #include <gust/base.h>
 #include <gust/headers.h>
 #include <gust/crypto.h>
+#include <gust/tls.h>
 #include <gust/loop.h>
 #include <gust/cookie.h>
 #include <gust/httputil.h>

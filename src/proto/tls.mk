@@ -7,9 +7,8 @@ endif
 if TLS_GNUTLS
 libgust_proto_la_SOURCES += backends/tls-gnutls.c
 endif
-EXTRA_DIST += backends/tls-openssl.c backends/tls-gnutls.c \
-	t/proto/mkcerts.sh t/proto/tls_common.h scripts/deps/tls.list \
-	doc/tls.md doc/design-tls.md
+EXTRA_DIST += t/proto/mkcerts.sh t/proto/tls_common.h scripts/deps/tls.list \
+	doc/tls.md
 
 # Tests: the same sources against whichever backend the build selected.
 # t/proto/tls drives engine against engine in memory (Sans-IO, also under
@@ -24,20 +23,13 @@ t_proto_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
 t_interop_tls_SOURCES = t/interop/tls.c t/proto/tls_common.h
 t_interop_tls_CPPFLAGS = $(TLS_TEST_CPPFLAGS)
 
-# Fuzz target (clang, --enable-fuzzing): bytes fed to a server engine during
-# the handshake. Seed corpus: client hellos from both backends.
-TLS_FUZZ_CORPUS = fuzz/corpus/tls_server/openssl-client-hello \
-	fuzz/corpus/tls_server/openssl-client-hello-bytewise \
-	fuzz/corpus/tls_server/openssl-client-hello-cut \
-	fuzz/corpus/tls_server/gnutls-client-hello \
-	fuzz/corpus/tls_server/gnutls-client-hello-split \
-	fuzz/corpus/tls_server/plain-http
-EXTRA_DIST += fuzz/tls_server.c $(TLS_FUZZ_CORPUS)
+# Fuzz target: bytes fed to a server engine during the handshake, wired as
+# fuzz/local.mk describes. Seed corpus: client hellos from both backends.
+FUZZ_REPLAY_TESTS += fuzz/tls_server-replay
+fuzz_tls_server_replay_SOURCES = fuzz/tls_server.c fuzz/replay.c
+EXTRA_DIST += fuzz/corpus/tls_server
 if ENABLE_FUZZING
 FUZZ_TARGETS += fuzz/tls_server
-noinst_PROGRAMS += fuzz/tls_server
 fuzz_tls_server_SOURCES = fuzz/tls_server.c
-fuzz_tls_server_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
-fuzz_tls_server_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-fuzz_tls_server_LDADD = libgust-proto.la
+fuzz_tls_server_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
