@@ -77,6 +77,14 @@ typedef ptrdiff_t gust_ssize;
   /* TLS and crypto (-300 .. -349) */                                          \
   XX(CRYPTO, -300, 0, "cryptographic backend failure")                         \
   /* loop, sockets, resolver (-350 .. -399) */                                 \
+  XX(LOOPSTOPPED, -350, 0, "loop stopped before the condition was met")        \
+  XX(ADDRINUSE, -351, 0, "address already in use")                             \
+  XX(CONNREFUSED, -352, 1, "connection refused")                               \
+  XX(CONNRESET, -353, 1, "connection reset by peer")                           \
+  XX(RESOLVE, -354, 0, "name resolution failed")                               \
+  XX(ADDRNOTAVAIL, -355, 0, "address not available")                           \
+  XX(NETUNREACH, -356, 1, "network or host unreachable")                       \
+  XX(MFILE, -357, 0, "too many open files")                                    \
   /* cookies, signed values, XSRF (-400 .. -449) */                            \
   /* forms, multipart, web (-450 .. -499) */
 

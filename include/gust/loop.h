@@ -1,5 +1,12 @@
 /* gust event loop abstraction: one interface over the libev and libuv
- * backends chosen at configure time. */
+ * backends chosen at configure time.
+ *
+ * Threading: a gust_loop belongs to the thread that runs it. Every function
+ * here must be called on that thread, except gust_loop_call_soon_threadsafe()
+ * (any thread, at any time while the loop exists) and the two
+ * backend-information functions. Callbacks always run on the loop thread,
+ * from inside gust_loop_run() (or the native loop's run function when the
+ * loop wraps an application-owned native loop). */
 #ifndef GUST_LOOP_H
 #define GUST_LOOP_H
 
@@ -16,6 +23,188 @@ GUST_EXTERN const char *gust_loop_backend_name(void);
 /* Returns the version of the loop library linked at run time, e.g. "1.44.2"
  * or "4.33". */
 GUST_EXTERN const char *gust_loop_backend_version(void);
+
+/* ------------------------------------------------------------------ */
+/* The loop object                                                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct gust_loop gust_loop;
+
+/* A deferred callback or timer callback. */
+typedef void (*gust_loop_cb)(gust_loop *loop, void *user_data);
+
+/* A run-until condition: returns non-zero once the loop may stop. */
+typedef int (*gust_loop_cond_fn)(gust_loop *loop, void *user_data);
+
+/* Creates a loop with its own native loop (a new uv_loop_t or struct
+ * ev_loop). `mem` (NULL = default) is used for every allocation the loop
+ * makes and must outlive it; it must be thread-safe if
+ * gust_loop_call_soon_threadsafe() is used. On success *out owns the new
+ * loop (release with gust_loop_free()). Returns 0, GUST_ENOMEM, or
+ * GUST_ESYS when the native loop cannot be created. */
+GUST_EXTERN int gust_loop_new(gust_loop **out, const gust_mem *mem);
+
+/* Creates a loop over an existing libuv loop (`uv_loop` is a uv_loop_t *)
+ * owned by the application, which keeps running it with uv_run() or
+ * gust_loop_run(). gust's internal handles do not keep the native loop
+ * alive on their own; pending timers and open sockets do. The native loop
+ * must outlive the gust loop; after gust_loop_free() the native loop must
+ * run once more (libuv closes handles in a later iteration) before
+ * uv_loop_close(). Returns 0, GUST_EINVAL for a NULL loop, GUST_EEXIST if a
+ * gust loop already wraps this native loop, GUST_ENOMEM, or GUST_ENOTSUP
+ * when this library was built with the libev backend. */
+GUST_EXTERN int gust_loop_wrap_uv(gust_loop **out, void *uv_loop,
+                                  const gust_mem *mem);
+
+/* Creates a loop over an existing libev loop (`ev_loop` is a struct
+ * ev_loop *) owned by the application, as gust_loop_wrap_uv() does for
+ * libuv. The native loop must outlive the gust loop; nothing needs to run
+ * after gust_loop_free(). Returns 0, GUST_EINVAL, GUST_EEXIST, GUST_ENOMEM,
+ * or GUST_ENOTSUP when this library was built with the libuv backend. */
+GUST_EXTERN int gust_loop_wrap_ev(gust_loop **out, void *ev_loop,
+                                  const gust_mem *mem);
+
+/* Returns the native loop (uv_loop_t * or struct ev_loop *), borrowed. */
+GUST_EXTERN void *gust_loop_native(gust_loop *loop);
+
+/* Destroys the loop: pending callbacks and timers are dropped without being
+ * called, fd handlers and signal handlers are removed (the fds themselves
+ * are not closed), and the native loop is destroyed if the loop created it.
+ * Must not be called from inside a callback of this loop. NULL is a no-op. */
+GUST_EXTERN void gust_loop_free(gust_loop *loop);
+
+/* Runs the loop until gust_loop_stop() is called (Tornado's start()): the
+ * loop keeps waiting even when nothing is scheduled. Returns 0 after a
+ * stop, GUST_EBUSY if the loop is already running (run inside run), or
+ * GUST_ESYS if the native loop failed. */
+GUST_EXTERN int gust_loop_run(gust_loop *loop);
+
+/* Runs the loop until `done(loop, user_data)` returns non-zero; the
+ * condition is checked once before waiting and then after every loop
+ * iteration. A future's done state is one such condition. Returns 0 when
+ * the condition was met, GUST_ELOOPSTOPPED if gust_loop_stop() ended the
+ * run first, GUST_EBUSY if the loop is already running, GUST_EINVAL for a
+ * NULL condition. */
+GUST_EXTERN int gust_loop_run_until(gust_loop *loop, gust_loop_cond_fn done,
+                                    void *user_data);
+
+/* Asks the loop to stop: the current iteration completes (callbacks already
+ * due still run) and gust_loop_run() returns. Called while the loop is not
+ * running, it makes the next run return after one iteration. */
+GUST_EXTERN void gust_loop_stop(gust_loop *loop);
+
+/* Returns the monotonic clock in seconds (arbitrary origin). Use it for
+ * durations and for gust_loop_call_at_monotonic() deadlines. */
+GUST_EXTERN double gust_loop_now(const gust_loop *loop);
+
+/* Returns the wall clock in seconds since the Unix epoch: Tornado's
+ * IOLoop.time(), the scale of gust_loop_call_at() deadlines. */
+GUST_EXTERN double gust_loop_time(const gust_loop *loop);
+
+/* Schedules `cb` to run on the next loop iteration (Tornado's
+ * add_callback). Callbacks run in the order they were scheduled; one
+ * scheduled by a callback runs in the following iteration, so a callback
+ * that reschedules itself never starves I/O. Returns 0 or GUST_ENOMEM (then
+ * `cb` will not be called). */
+GUST_EXTERN int gust_loop_call_soon(gust_loop *loop, gust_loop_cb cb,
+                                    void *user_data);
+
+/* As gust_loop_call_soon(), callable from any thread (including from
+ * inside the loop's own callbacks). Wakes the loop if it is waiting; many
+ * calls before the loop wakes cost one wakeup, and every callback queued
+ * before the wakeup is handled runs in that iteration, in queue order.
+ * Returns 0 or GUST_ENOMEM. */
+GUST_EXTERN int gust_loop_call_soon_threadsafe(gust_loop *loop, gust_loop_cb cb,
+                                               void *user_data);
+
+/* A timer handle. Treat it as opaque; it is a small value that may be
+ * copied. Cancelling a handle whose timer already ran or was cancelled is
+ * harmless. A zeroed handle refers to no timer. */
+typedef struct gust_timer {
+  void *ptr_;
+  uint64_t id_;
+} gust_timer;
+
+/* Schedules `cb` at the wall-clock deadline `when` (seconds since the epoch,
+ * the scale of gust_loop_time(); Tornado's call_at). The deadline is
+ * converted to the monotonic clock when the call is made, so later wall
+ * clock steps do not move it. A deadline in the past runs on the next
+ * iteration. Timers due in the same iteration run in deadline order, ties in
+ * scheduling order. `handle` (may be NULL) receives a handle for
+ * gust_loop_cancel(). Returns 0, GUST_EINVAL for a NaN deadline or NULL
+ * callback, or GUST_ENOMEM. */
+GUST_EXTERN int gust_loop_call_at(gust_loop *loop, double when, gust_loop_cb cb,
+                                  void *user_data, gust_timer *handle);
+
+/* As gust_loop_call_at() with a deadline on the gust_loop_now() clock. */
+GUST_EXTERN int gust_loop_call_at_monotonic(gust_loop *loop, double when,
+                                            gust_loop_cb cb, void *user_data,
+                                            gust_timer *handle);
+
+/* Schedules `cb` after `delay` seconds (negative counts as 0). As
+ * gust_loop_call_at() otherwise. */
+GUST_EXTERN int gust_loop_call_later(gust_loop *loop, double delay,
+                                     gust_loop_cb cb, void *user_data,
+                                     gust_timer *handle);
+
+/* Cancels a timer so that its callback never runs, even if it is due in
+ * the iteration that is running. Returns 0 when a pending timer was
+ * cancelled, GUST_ENOTFOUND when the handle's timer already ran, was already
+ * cancelled or is zeroed (no effect). */
+GUST_EXTERN int gust_loop_cancel(gust_loop *loop, gust_timer handle);
+
+/* ------------------------------------------------------------------ */
+/* File-descriptor handlers (Tornado's add_handler)                     */
+/* ------------------------------------------------------------------ */
+
+/* Readiness bits for fd handlers. ERROR is only delivered, never asked
+ * for: it reports an error or hang-up condition on the fd. */
+enum { GUST_LOOP_READ = 1, GUST_LOOP_WRITE = 2, GUST_LOOP_ERROR = 4 };
+
+/* Receives the readiness `events` (GUST_LOOP_* bits) of `fd`. */
+typedef void (*gust_loop_fd_cb)(gust_loop *loop, int fd, int events,
+                                void *user_data);
+
+/* Watches `fd` (owned by the caller, who keeps it open until the handler is
+ * removed) for the readiness in `events` (READ and/or WRITE; 0 = watch
+ * nothing for now). Readiness is level-triggered: the callback keeps being
+ * called while the condition holds. Returns 0, GUST_EINVAL for a negative
+ * fd, unknown bits or NULL callback, GUST_EEXIST if `fd` already has a
+ * handler, GUST_ENOMEM, or GUST_ESYS if the backend cannot watch this fd
+ * (e.g. a regular file). */
+GUST_EXTERN int gust_loop_add_handler(gust_loop *loop, int fd, int events,
+                                      gust_loop_fd_cb cb, void *user_data);
+
+/* Changes the readiness watched for `fd`. Returns 0, GUST_EINVAL,
+ * GUST_ENOTFOUND if `fd` has no handler, or GUST_ESYS. */
+GUST_EXTERN int gust_loop_update_handler(gust_loop *loop, int fd, int events);
+
+/* Stops watching `fd`; a readiness already detected for it is not
+ * delivered. Safe from inside the handler's own callback. Returns 0, or
+ * GUST_ENOTFOUND (no effect) if `fd` has no handler. */
+GUST_EXTERN int gust_loop_remove_handler(gust_loop *loop, int fd);
+
+/* ------------------------------------------------------------------ */
+/* Signals                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Receives a signal on the loop thread (not in signal context). */
+typedef void (*gust_loop_signal_cb)(gust_loop *loop, int signum,
+                                    void *user_data);
+
+/* Calls `cb` on the loop thread whenever `signum` (typically SIGINT or
+ * SIGTERM, for a graceful stop) is delivered to the process. While the
+ * handler exists the signal's default action does not happen. Only one
+ * loop in the process may watch a given signal. Returns 0, GUST_EINVAL for
+ * a bad signal number or NULL callback, GUST_EEXIST if this loop already
+ * watches `signum`, GUST_ENOMEM, or GUST_ESYS. */
+GUST_EXTERN int gust_loop_add_signal_handler(gust_loop *loop, int signum,
+                                             gust_loop_signal_cb cb,
+                                             void *user_data);
+
+/* Stops watching `signum`, restoring the previous disposition. Returns 0,
+ * or GUST_ENOTFOUND if this loop does not watch it. */
+GUST_EXTERN int gust_loop_remove_signal_handler(gust_loop *loop, int signum);
 
 #ifdef __cplusplus
 }

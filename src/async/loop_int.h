@@ -1,16 +1,126 @@
 /* The contract between the loop front end and the loop backends
- * (backends/loop-libev.c, backends/loop-libuv.c). Not installed. */
+ * (backends/loop-libev.c, backends/loop-libuv.c). Not installed.
+ *
+ * The front end (src/async/loop.c) owns the scheduling state: the FIFO of
+ * deferred callbacks, the thread-safe queue, the timer heap, the fd handler
+ * table. A backend supplies a handful of native primitives: one wakeup
+ * (thread-safe), one timer armed at the earliest deadline, a "ready" switch
+ * that keeps the next poll from blocking, a hook that calls
+ * gust__loop_dispatch() once per iteration (after that iteration's I/O
+ * callbacks, before the next blocking poll), fd and signal watchers. */
 #ifndef GUST_LOOP_INT_H
 #define GUST_LOOP_INT_H
 
 #include <gust/loop.h>
 
+#include <pthread.h>
+
+#include "base/base_int.h"
+
+/* Which native loop a backend can wrap. */
+enum { GUST__NATIVE_UV = 1, GUST__NATIVE_EV = 2 };
+
+typedef struct gust__cbent {
+  gust_loop_cb cb;
+  void *ud;
+} gust__cbent;
+
+/* A FIFO of callbacks in a growable ring. */
+typedef struct gust__cbring {
+  gust__cbent *v;
+  size_t cap, head, len;
+} gust__cbring;
+
+typedef struct gust__timer gust__timer;
+
+/* An fd handler. `be` is the backend's watcher for it. */
+typedef struct gust__fdw {
+  int fd;
+  int events;
+  gust_loop_fd_cb cb;
+  void *ud;
+  void *be;
+} gust__fdw;
+
+/* A signal handler. */
+typedef struct gust__sigw {
+  struct gust__sigw *next;
+  int signum;
+  gust_loop_signal_cb cb;
+  void *ud;
+  void *be;
+} gust__sigw;
+
+struct gust_loop {
+  const gust_mem *mem;
+  void *be;        /* backend state */
+  void *native;    /* uv_loop_t * or struct ev_loop * */
+  int wrapped;     /* the native loop belongs to the application */
+  int running;     /* inside gust_loop_run*() */
+  int stop_asked;  /* gust_loop_stop() was called */
+  int dispatching; /* inside gust__loop_dispatch() */
+  gust_loop_cond_fn until_fn;
+  void *until_ud;
+  int until_met;
+
+  gust__cbring soon; /* call_soon FIFO, loop thread only */
+
+  pthread_mutex_t ts_lock; /* guards ts and ts_wake */
+  gust__cbring ts;         /* call_soon_threadsafe queue */
+  gust__cbring ts_run;     /* the batch being run (loop thread) */
+  int ts_wake;             /* a wakeup is on its way */
+
+  gust__timer **heap; /* min-heap of pending timers */
+  size_t heap_len, heap_cap;
+  gust__timer *timer_free; /* recycled timer records */
+  gust__timer *timer_all;  /* every record, for teardown */
+  uint64_t timer_seq;
+
+  gust__fdw **fds; /* indexed by fd */
+  size_t fds_cap;
+  size_t fds_count;
+
+  gust__sigw *sigs;
+};
+
 typedef struct gust__loop_vtable {
   const char *name;             /* "libuv" or "libev" */
   const char *(*version)(void); /* the linked library's version */
+  int native_kind;              /* GUST__NATIVE_UV or GUST__NATIVE_EV */
+
+  /* Sets up loop->be and loop->native; `native` is NULL to create a native
+   * loop, else the application's loop to wrap. Returns 0 or GUST_E*. */
+  int (*init)(gust_loop *loop, void *native);
+  /* Releases every backend resource (fd and signal watchers were removed
+   * by the front end before) and, if it was created, the native loop. */
+  void (*destroy)(gust_loop *loop);
+  /* Runs the native loop until brk() is called. */
+  int (*run)(gust_loop *loop);
+  void (*brk)(gust_loop *loop);
+  /* on: the next poll must not block and dispatch must run after it. */
+  void (*set_ready)(gust_loop *loop, int on);
+  /* Arms the wakeup timer `delay` seconds from now (< 0 disarms it); when
+   * it fires the backend makes the loop ready. */
+  void (*arm)(gust_loop *loop, double delay);
+  /* Thread-safe: wakes the loop, whose backend then makes it ready. */
+  void (*wakeup)(gust_loop *loop);
+  /* Starts or changes the watcher of `w` to w->events (w->be is NULL the
+   * first time). On readiness the backend calls w->cb. */
+  int (*fd_set)(gust_loop *loop, gust__fdw *w);
+  /* Stops and releases w->be; no callback for `w` happens afterwards. */
+  void (*fd_close)(gust_loop *loop, gust__fdw *w);
+  int (*sig_start)(gust_loop *loop, gust__sigw *s);
+  void (*sig_close)(gust_loop *loop, gust__sigw *s);
 } gust__loop_vtable;
 
 /* Exactly one backend file is compiled in; it defines this table. */
 extern const gust__loop_vtable gust__loop_backend;
+
+/* Called by the backend once per iteration: runs the deferred
+ * callbacks, the thread-safe batch and the due timers, then re-arms. */
+void gust__loop_dispatch(gust_loop *loop);
+
+/* Maps an errno value to a GUST_E* code. */
+int gust__errno_code(int err);
 
 #endif /* GUST_LOOP_INT_H */
