@@ -1,9 +1,18 @@
 /* Event loop backend over libev (readiness watchers, nonblocking syscalls). */
+/* accept4() and IOV_MAX. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include "config.h"
 
+#include <errno.h>
 #include <ev.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "../src/async/loop_int.h"
 
@@ -246,6 +255,225 @@ static void evb_sig_close(gust_loop *loop, gust__sigw *sw) {
   gust__free(loop->mem, s);
 }
 
+/* ------------------------------------------------------------------ */
+/* TCP over readiness watchers and nonblocking syscalls                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct evb_tcp {
+  ev_io rio; /* readable: accept or read */
+  ev_io wio; /* writable: connect completion or queued writes */
+  gust_tcp *t;
+  struct ev_loop *ev;
+  int connecting;
+} evb_tcp;
+
+/* Most connections taken from one listener readiness. */
+#define EVB_ACCEPT_BATCH 64
+#define EVB_READ_SIZE    65536
+
+static void evb_on_accept(struct ev_loop *ev, ev_io *io, int revents) {
+  /* The listener's record may be freed by a callback below (close); the
+   * handle itself stays valid until a later iteration. */
+  gust_tcp *t = ((evb_tcp *)io->data)->t;
+  int i;
+  GUST__UNUSED(ev);
+  GUST__UNUSED(revents);
+  for (i = 0; i < EVB_ACCEPT_BATCH; i++) {
+    int rc = gust__tcp_on_connection(t, 0);
+    if (rc == GUST_EAGAIN || rc == GUST_ECLOSED)
+      break;
+    if (rc < 0 && rc != GUST_ECONNRESET)
+      break;
+  }
+}
+
+static void evb_flush(evb_tcp *r);
+
+static void evb_on_read(struct ev_loop *ev, ev_io *io, int revents) {
+  evb_tcp *r = io->data;
+  gust_tcp *t = r->t;
+  gust_vec buf = {NULL, 0};
+  ssize_t n;
+  GUST__UNUSED(revents);
+  t->alloc_cb(t, EVB_READ_SIZE, &buf);
+  if (!t->reading || t->closing)
+    return;
+  if (buf.base == NULL || buf.len == 0) {
+    ev_io_stop(ev, &r->rio);
+    t->reading = 0;
+    t->read_cb(t, GUST_ENOMEM, &buf);
+    return;
+  }
+  do
+    n = read(t->fd, buf.base, buf.len);
+  while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    t->read_cb(t, n, &buf);
+  } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    t->read_cb(t, 0, &buf);
+  } else {
+    /* End of stream or error: reading stops. */
+    int code = n == 0 ? GUST_EEOF : gust__errno_code(errno);
+    ev_io_stop(ev, &r->rio);
+    t->reading = 0;
+    t->read_cb(t, code, &buf);
+  }
+}
+
+static void evb_on_writable(struct ev_loop *ev, ev_io *io, int revents) {
+  evb_tcp *r = io->data;
+  gust_tcp *t = r->t;
+  GUST__UNUSED(revents);
+  if (r->connecting) {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    r->connecting = 0;
+    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+      err = errno;
+    if (t->wq_head == NULL && !t->shut)
+      ev_io_stop(ev, &r->wio);
+    gust__tcp_on_connect(t, gust__errno_code(err));
+    return;
+  }
+  evb_flush(r);
+}
+
+/* Writes as much of the queue as the kernel takes. */
+static void evb_flush(evb_tcp *r) {
+  gust_tcp *t = r->t;
+  while (t->wq_head != NULL && !t->closing) {
+    gust__wreq *w = t->wq_head;
+    struct msghdr msg;
+    ssize_t n;
+    if (w->left == 0) {
+      gust__tcp_on_write(t, 0);
+      continue;
+    }
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = (struct iovec *)w->vec;
+    msg.msg_iovlen = w->n < IOV_MAX ? w->n : IOV_MAX;
+    /* MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE. */
+    do
+      n = sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return;
+      gust__tcp_on_write(t, gust__errno_code(errno));
+      continue;
+    }
+    gust_vec_advance(&w->vec, &w->n, (size_t)n);
+    w->left -= (size_t)n;
+    t->wq_bytes -= (size_t)n;
+    if (w->left == 0)
+      gust__tcp_on_write(t, 0);
+  }
+  if (t->closing)
+    return;
+  ev_io_stop(r->ev, &r->wio);
+  if (t->shut && !t->wrote_eof && t->shutdown_cb != NULL) {
+    int rc = shutdown(t->fd, SHUT_WR) == 0 ? 0 : gust__errno_code(errno);
+    gust__tcp_on_shutdown(t, rc);
+  }
+}
+
+static int evb_tcp_open(gust_tcp *t) {
+  evb *b = t->loop->be;
+  evb_tcp *r = gust__calloc(t->mem, 1, sizeof(*r));
+  if (r == NULL)
+    return GUST_ENOMEM;
+  r->t = t;
+  r->ev = b->ev;
+  ev_io_init(&r->rio, evb_on_read, t->fd, EV_READ);
+  ev_io_init(&r->wio, evb_on_writable, t->fd, EV_WRITE);
+  r->rio.data = r->wio.data = r;
+  t->be = r;
+  return 0;
+}
+
+static int evb_tcp_listen(gust_tcp *t, int backlog) {
+  evb_tcp *r = t->be;
+  if (listen(t->fd, backlog) != 0)
+    return gust__errno_code(errno);
+  ev_set_cb(&r->rio, evb_on_accept);
+  ev_io_start(r->ev, &r->rio);
+  return 0;
+}
+
+static int evb_tcp_accept(gust_tcp *server, gust_tcp *conn) {
+  int fd, rc;
+  do
+    fd = accept4(server->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return gust__errno_code(errno);
+  conn->fd = fd;
+  rc = evb_tcp_open(conn);
+  if (rc < 0) {
+    close(fd);
+    conn->fd = -1;
+  }
+  return rc;
+}
+
+static int evb_tcp_connect(gust_tcp *t, const struct sockaddr *sa,
+                           socklen_t len) {
+  evb_tcp *r = t->be;
+  int rc;
+  do
+    rc = connect(t->fd, sa, len);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0 && errno != EINPROGRESS)
+    return gust__errno_code(errno);
+  /* Completion (even an immediate one) is reported from writability, so
+   * that the callback never runs inside gust_tcp_connect(). */
+  r->connecting = 1;
+  ev_io_start(r->ev, &r->wio);
+  return 0;
+}
+
+static int evb_tcp_read_start(gust_tcp *t) {
+  evb_tcp *r = t->be;
+  ev_io_start(r->ev, &r->rio);
+  return 0;
+}
+
+static void evb_tcp_read_stop(gust_tcp *t) {
+  evb_tcp *r = t->be;
+  ev_io_stop(r->ev, &r->rio);
+}
+
+static int evb_tcp_write(gust_tcp *t, gust__wreq *w) {
+  evb_tcp *r = t->be;
+  GUST__UNUSED(w);
+  /* Writing happens on writability, so the callback never runs inside
+   * gust_tcp_write(). */
+  if (!r->connecting)
+    ev_io_start(r->ev, &r->wio);
+  return 0;
+}
+
+static int evb_tcp_shutdown(gust_tcp *t) {
+  evb_tcp *r = t->be;
+  if (!r->connecting)
+    ev_io_start(r->ev, &r->wio);
+  return 0;
+}
+
+static void evb_tcp_close(gust_tcp *t) {
+  evb_tcp *r = t->be;
+  if (r != NULL) {
+    ev_io_stop(r->ev, &r->rio);
+    ev_io_stop(r->ev, &r->wio);
+    gust__free(t->mem, r);
+    t->be = NULL;
+  }
+  if (t->fd >= 0)
+    close(t->fd);
+  t->fd = -1;
+  gust__tcp_close_later(t);
+}
+
 const gust__loop_vtable gust__loop_backend = {
     .name = "libev",
     .version = evb_version,
@@ -261,4 +489,13 @@ const gust__loop_vtable gust__loop_backend = {
     .fd_close = evb_fd_close,
     .sig_start = evb_sig_start,
     .sig_close = evb_sig_close,
+    .tcp_open = evb_tcp_open,
+    .tcp_listen = evb_tcp_listen,
+    .tcp_accept = evb_tcp_accept,
+    .tcp_connect = evb_tcp_connect,
+    .tcp_read_start = evb_tcp_read_start,
+    .tcp_read_stop = evb_tcp_read_stop,
+    .tcp_write = evb_tcp_write,
+    .tcp_shutdown = evb_tcp_shutdown,
+    .tcp_close = evb_tcp_close,
 };

@@ -292,6 +292,199 @@ static void uvb_sig_close(gust_loop *loop, gust__sigw *sw) {
   uv_close((uv_handle_t *)&s->h, uvb_on_sig_close);
 }
 
+/* ------------------------------------------------------------------ */
+/* TCP over uv_tcp_t streams                                            */
+/* ------------------------------------------------------------------ */
+
+/* uv_write() takes gust_vec arrays as they are: same layout. */
+_Static_assert(sizeof(gust_vec) == sizeof(uv_buf_t) &&
+                   offsetof(gust_vec, base) == offsetof(uv_buf_t, base) &&
+                   offsetof(gust_vec, len) == offsetof(uv_buf_t, len),
+               "gust_vec and uv_buf_t differ");
+
+typedef struct uvb_tcp {
+  uv_tcp_t h;
+  gust_tcp *t; /* NULL while the record is being discarded */
+  uvb *b;
+  uv_connect_t creq;
+  uv_shutdown_t sreq;
+} uvb_tcp;
+
+static void uvb_on_tcp_close(uv_handle_t *h) {
+  uvb_tcp *r = h->data;
+  uvb *b = r->b;
+  gust_tcp *t = r->t;
+  gust__free(b->mem, r);
+  if (t != NULL) {
+    t->be = NULL;
+    gust__tcp_on_close(t);
+    /* libuv runs close callbacks after the check phase: iterate once more
+     * so that dispatch (and a run-until condition) sees what they did. */
+    if (b->loop != NULL)
+      uvb_set_ready(b->loop, 1);
+  }
+  if (--b->open_handles == 0 && b->wrapped)
+    gust__free(b->mem, b);
+}
+
+static uvb_tcp *uvb_tcp_new(gust_tcp *t) {
+  uvb *b = t->loop->be;
+  uvb_tcp *r = gust__calloc(t->mem, 1, sizeof(*r));
+  if (r == NULL)
+    return NULL;
+  if (uv_tcp_init(b->uv, &r->h) < 0) {
+    gust__free(t->mem, r);
+    return NULL;
+  }
+  r->h.data = r;
+  r->b = b;
+  b->open_handles++;
+  return r;
+}
+
+/* Closes a record that never became a handle's backend. */
+static void uvb_tcp_discard(uvb_tcp *r) {
+  r->t = NULL;
+  uv_close((uv_handle_t *)&r->h, uvb_on_tcp_close);
+}
+
+static int uvb_tcp_open(gust_tcp *t) {
+  uvb_tcp *r = uvb_tcp_new(t);
+  int rc;
+  if (r == NULL)
+    return GUST_ENOMEM;
+  rc = uv_tcp_open(&r->h, t->fd);
+  if (rc < 0) {
+    uvb_tcp_discard(r);
+    return uvb_code(rc);
+  }
+  r->t = t;
+  t->be = r;
+  return 0;
+}
+
+static void uvb_on_connection(uv_stream_t *s, int status) {
+  uvb_tcp *r = s->data;
+  gust__tcp_on_connection(r->t, status < 0 ? uvb_code(status) : 0);
+}
+
+static int uvb_tcp_listen(gust_tcp *t, int backlog) {
+  uvb_tcp *r = t->be;
+  return uvb_code(uv_listen((uv_stream_t *)&r->h, backlog, uvb_on_connection));
+}
+
+static int uvb_tcp_accept(gust_tcp *server, gust_tcp *conn) {
+  uvb_tcp *sr = server->be, *r = uvb_tcp_new(conn);
+  uv_os_fd_t fd;
+  int rc;
+  if (r == NULL)
+    return GUST_ENOMEM;
+  rc = uv_accept((uv_stream_t *)&sr->h, (uv_stream_t *)&r->h);
+  if (rc == 0)
+    rc = uv_fileno((uv_handle_t *)&r->h, &fd);
+  if (rc < 0) {
+    uvb_tcp_discard(r);
+    return uvb_code(rc);
+  }
+  r->t = conn;
+  conn->be = r;
+  conn->fd = fd;
+  return 0;
+}
+
+static void uvb_on_connect(uv_connect_t *req, int status) {
+  uvb_tcp *r = req->data;
+  gust__tcp_on_connect(r->t, uvb_code(status));
+}
+
+static int uvb_tcp_connect(gust_tcp *t, const struct sockaddr *sa,
+                           socklen_t len) {
+  uvb_tcp *r = t->be;
+  GUST__UNUSED(len);
+  r->creq.data = r;
+  return uvb_code(uv_tcp_connect(&r->creq, &r->h, sa, uvb_on_connect));
+}
+
+static void uvb_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  uvb_tcp *r = h->data;
+  gust_tcp *t = r->t;
+  gust_vec v = {NULL, 0};
+  t->alloc_cb(t, suggested, &v);
+  buf->base = v.base;
+  buf->len = v.len;
+}
+
+static void uvb_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  uvb_tcp *r = s->data;
+  gust_tcp *t = r->t;
+  gust_vec v = {buf->base, buf->len};
+  gust_ssize n = nread;
+  if (!t->reading)
+    return;
+  if (nread < 0) {
+    if (nread == UV_EOF)
+      n = GUST_EEOF;
+    else if (nread == UV_ENOBUFS)
+      n = GUST_ENOMEM;
+    else
+      n = uvb_code((int)nread);
+    uv_read_stop(s);
+    t->reading = 0;
+  }
+  t->read_cb(t, n, &v);
+}
+
+static int uvb_tcp_read_start(gust_tcp *t) {
+  uvb_tcp *r = t->be;
+  return uvb_code(
+      uv_read_start((uv_stream_t *)&r->h, uvb_on_alloc, uvb_on_read));
+}
+
+static void uvb_tcp_read_stop(gust_tcp *t) {
+  uvb_tcp *r = t->be;
+  uv_read_stop((uv_stream_t *)&r->h);
+}
+
+static void uvb_on_write(uv_write_t *req, int status) {
+  gust_tcp *t = req->data;
+  gust__free(t->mem, req);
+  gust__tcp_on_write(t, uvb_code(status));
+}
+
+static int uvb_tcp_write(gust_tcp *t, gust__wreq *w) {
+  uvb_tcp *r = t->be;
+  uv_write_t *req = gust__malloc(t->mem, sizeof(*req));
+  int rc;
+  if (req == NULL)
+    return GUST_ENOMEM;
+  req->data = t;
+  /* libuv copies the buffer array and continues partial writes itself. */
+  rc = uv_write(req, (uv_stream_t *)&r->h, (const uv_buf_t *)w->vecs,
+                (unsigned)w->n, uvb_on_write);
+  if (rc < 0) {
+    gust__free(t->mem, req);
+    return uvb_code(rc);
+  }
+  w->be = req;
+  return 0;
+}
+
+static void uvb_on_shutdown(uv_shutdown_t *req, int status) {
+  uvb_tcp *r = req->data;
+  gust__tcp_on_shutdown(r->t, uvb_code(status));
+}
+
+static int uvb_tcp_shutdown(gust_tcp *t) {
+  uvb_tcp *r = t->be;
+  r->sreq.data = r;
+  return uvb_code(uv_shutdown(&r->sreq, (uv_stream_t *)&r->h, uvb_on_shutdown));
+}
+
+static void uvb_tcp_close(gust_tcp *t) {
+  uvb_tcp *r = t->be;
+  uv_close((uv_handle_t *)&r->h, uvb_on_tcp_close);
+}
+
 const gust__loop_vtable gust__loop_backend = {
     .name = "libuv",
     .version = uvb_version,
@@ -307,4 +500,13 @@ const gust__loop_vtable gust__loop_backend = {
     .fd_close = uvb_fd_close,
     .sig_start = uvb_sig_start,
     .sig_close = uvb_sig_close,
+    .tcp_open = uvb_tcp_open,
+    .tcp_listen = uvb_tcp_listen,
+    .tcp_accept = uvb_tcp_accept,
+    .tcp_connect = uvb_tcp_connect,
+    .tcp_read_start = uvb_tcp_read_start,
+    .tcp_read_stop = uvb_tcp_read_stop,
+    .tcp_write = uvb_tcp_write,
+    .tcp_shutdown = uvb_tcp_shutdown,
+    .tcp_close = uvb_tcp_close,
 };

@@ -206,6 +206,152 @@ GUST_EXTERN int gust_loop_add_signal_handler(gust_loop *loop, int signum,
  * or GUST_ENOTFOUND if this loop does not watch it. */
 GUST_EXTERN int gust_loop_remove_signal_handler(gust_loop *loop, int signum);
 
+/* ------------------------------------------------------------------ */
+/* TCP                                                                  */
+/* ------------------------------------------------------------------ */
+
+/* A TCP listener or connection. Handles belong to one loop and are used on
+ * its thread. Each carries one user-data pointer (gust_tcp_set_data()).
+ * Callbacks: a function that returns an error never calls its callback;
+ * otherwise the callback runs exactly once, on a later loop iteration or
+ * from the readiness that completes the operation. */
+typedef struct gust_tcp gust_tcp;
+
+/* A new connection on a listener. On success `conn` is owned by the
+ * callback's receiver, who must eventually gust_tcp_close() it; on failure
+ * (`status` < 0, e.g. GUST_EMFILE) `conn` is NULL and the listener keeps
+ * listening. */
+typedef void (*gust_tcp_accept_cb)(gust_tcp *server, gust_tcp *conn,
+                                   int status);
+
+/* A connect finished: `status` is 0, GUST_ETIMEDOUT, GUST_ECONNREFUSED,
+ * GUST_ECANCELLED (closed first) or another GUST_E* code. After a failure
+ * the only useful call is gust_tcp_close(). */
+typedef void (*gust_tcp_connect_cb)(gust_tcp *tcp, int status);
+
+/* Asks the caller for a buffer to read into: set buf->base and buf->len
+ * (at most `suggested` is needed; len 0 or base NULL makes the read report
+ * GUST_ENOMEM). The caller owns the buffer. */
+typedef void (*gust_tcp_alloc_cb)(gust_tcp *tcp, size_t suggested,
+                                  gust_vec *buf);
+
+/* Delivers a read into the buffer from the alloc callback: `nread` > 0
+ * bytes at buf->base, 0 when nothing could be read after all, GUST_EEOF when
+ * the peer closed its side, or another negative code (after GUST_EEOF or an
+ * error, reading has stopped). `buf` is the one the alloc callback handed
+ * out, returned so the caller can reuse or free it whatever `nread` is. */
+typedef void (*gust_tcp_read_cb)(gust_tcp *tcp, gust_ssize nread,
+                                 const gust_vec *buf);
+
+/* A write completed (every byte handed to the kernel: `status` 0) or
+ * failed (GUST_ECONNRESET, GUST_ECANCELLED when the handle was closed
+ * first, ...). `user_data` is the write's own. */
+typedef void (*gust_tcp_write_cb)(gust_tcp *tcp, int status, void *user_data);
+
+/* The write side was shut down after every queued write (status 0), or
+ * failed. */
+typedef void (*gust_tcp_shutdown_cb)(gust_tcp *tcp, int status);
+
+/* The handle is closed; its memory is released when this returns. */
+typedef void (*gust_tcp_close_cb)(gust_tcp *tcp);
+
+/* Listening options (all zero = defaults). */
+typedef struct gust_tcp_listen_opts {
+  int backlog;    /* listen() backlog; 0 = 128 */
+  int reuse_port; /* non-zero: set SO_REUSEPORT (GUST_ENOTSUP where absent) */
+  int family;     /* 0 = IPv4 and IPv6, 4 = IPv4 only, 6 = IPv6 only */
+} gust_tcp_listen_opts;
+
+/* Listens on `port` of `host` (a numeric address or a name resolved
+ * synchronously; NULL or "" = every local address), one socket per
+ * address family and address found, as Tornado's bind_sockets: IPv6
+ * sockets are IPv6-only, SO_REUSEADDR is set, and with port 0 every socket
+ * gets the port the first one was given. Each listener calls `cb` for every
+ * connection (or accept failure). Up to `max` listeners are stored in
+ * `out` (owned by the caller: close each), their number in *count. `opts`
+ * may be NULL. Returns 0, GUST_EINVAL, GUST_EADDRINUSE, GUST_ERESOLVE,
+ * GUST_ENOTSUP, GUST_EMFILE, GUST_ENOMEM or GUST_ESYS; on failure no
+ * listener is left open. */
+GUST_EXTERN int gust_tcp_listen(gust_loop *loop, const char *host, int port,
+                                const gust_tcp_listen_opts *opts,
+                                gust_tcp_accept_cb cb, void *user_data,
+                                gust_tcp **out, size_t max, size_t *count);
+
+/* Connects to the numeric address `ip` (IPv4 or IPv6 literal) and `port`.
+ * `timeout` > 0 fails the connect with GUST_ETIMEDOUT after that many
+ * seconds; 0 or less = no timeout. On success *out is the new connection
+ * (owned by the caller, close it even if the connect fails) and `cb` will
+ * be called. Returns 0, GUST_EINVAL (bad address), GUST_EMFILE,
+ * GUST_ENOMEM or GUST_ESYS. */
+GUST_EXTERN int gust_tcp_connect(gust_loop *loop, const char *ip, int port,
+                                 double timeout, gust_tcp_connect_cb cb,
+                                 void *user_data, gust_tcp **out);
+
+/* As gust_tcp_connect() to a socket address (`addr` points to a struct
+ * sockaddr_in or sockaddr_in6 of `addrlen` bytes, e.g. from
+ * gust_loop_getaddrinfo()). */
+GUST_EXTERN int gust_tcp_connect_addr(gust_loop *loop, const void *addr,
+                                      size_t addrlen, double timeout,
+                                      gust_tcp_connect_cb cb, void *user_data,
+                                      gust_tcp **out);
+
+/* Starts delivering reads: for each one `alloc_cb` supplies the buffer and
+ * `read_cb` reports what arrived. Returns 0, GUST_EINVAL, GUST_ESTATE (not
+ * connected, or closing) or GUST_EBUSY (already reading). */
+GUST_EXTERN int gust_tcp_read_start(gust_tcp *tcp, gust_tcp_alloc_cb alloc_cb,
+                                    gust_tcp_read_cb read_cb);
+
+/* Stops delivering reads (no callback after this returns). Returns 0. */
+GUST_EXTERN int gust_tcp_read_stop(gust_tcp *tcp);
+
+/* Queues the `n` vectors for writing, after every earlier write. The vector
+ * array is copied; the bytes it points to stay owned by the caller and must
+ * stay valid and unchanged until `cb` runs. Partial writes are continued
+ * internally; `cb` (may be NULL) reports the outcome. Returns 0, GUST_EINVAL,
+ * GUST_ESTATE (not connected, shut down or closing), GUST_EOVERFLOW or
+ * GUST_ENOMEM. */
+GUST_EXTERN int gust_tcp_write(gust_tcp *tcp, const gust_vec *vec, size_t n,
+                               gust_tcp_write_cb cb, void *user_data);
+
+/* Bytes queued by gust_tcp_write() whose writes have not completed. */
+GUST_EXTERN size_t gust_tcp_write_queue_size(const gust_tcp *tcp);
+
+/* Shuts down the write side once every queued write has completed; reading
+ * goes on. Returns 0, GUST_ESTATE (not connected, already shut down,
+ * closing) or GUST_ENOMEM. */
+GUST_EXTERN int gust_tcp_shutdown(gust_tcp *tcp, gust_tcp_shutdown_cb cb);
+
+/* Closes the handle. Pending writes fail with GUST_ECANCELLED, a pending
+ * connect with GUST_ECANCELLED, reading stops; then `cb` (may be NULL) runs
+ * and the memory is released. All of this happens in a later loop
+ * iteration, never inside this call. Closing twice is a no-op. */
+GUST_EXTERN void gust_tcp_close(gust_tcp *tcp, gust_tcp_close_cb cb);
+
+/* Sets TCP_NODELAY (on != 0) or clears it. Returns 0, GUST_ESTATE or
+ * GUST_ESYS. */
+GUST_EXTERN int gust_tcp_nodelay(gust_tcp *tcp, int on);
+
+/* Enables TCP keepalive with the first probe after `delay` seconds (>= 1),
+ * or disables it (on == 0). Returns 0, GUST_EINVAL, GUST_ESTATE or
+ * GUST_ESYS. */
+GUST_EXTERN int gust_tcp_keepalive(gust_tcp *tcp, int on, unsigned delay);
+
+/* Returns the local port of the handle, or a negative GUST_E* code. */
+GUST_EXTERN int gust_tcp_local_port(const gust_tcp *tcp);
+
+/* Returns 4 or 6, the address family of the handle. */
+GUST_EXTERN int gust_tcp_family(const gust_tcp *tcp);
+
+/* Returns the socket fd (borrowed; do not close or read it). */
+GUST_EXTERN int gust_tcp_fd(const gust_tcp *tcp);
+
+/* The loop the handle belongs to. */
+GUST_EXTERN gust_loop *gust_tcp_loop(const gust_tcp *tcp);
+
+/* Sets and gets the handle's user-data pointer. */
+GUST_EXTERN void gust_tcp_set_data(gust_tcp *tcp, void *user_data);
+GUST_EXTERN void *gust_tcp_data(const gust_tcp *tcp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -205,7 +205,7 @@ static void rearm(gust_loop *loop) {
   ts_pending = loop->ts.len > 0;
   pthread_mutex_unlock(&loop->ts_lock);
   gust__loop_backend.set_ready(loop, loop->soon.len > 0 || loop->stop_asked ||
-                                         ts_pending);
+                                         ts_pending || loop->closing != NULL);
   if (loop->heap_len > 0) {
     double delay = loop->heap[0]->when - gust_loop_now(loop);
     gust__loop_backend.arm(loop, delay > 0 ? delay : 0);
@@ -346,6 +346,9 @@ void gust__loop_dispatch(gust_loop *loop) {
   double now;
 
   loop->dispatching = 1;
+
+  /* Closes asked for in the previous iteration complete first. */
+  gust__tcp_run_closing(loop);
 
   /* Take the whole thread-safe batch: swap the queue with the (empty)
    * spare ring so that no allocation happens under the lock. */
@@ -509,6 +512,9 @@ void gust_loop_free(gust_loop *loop) {
   if (loop == NULL)
     return;
   mem = loop->mem;
+  loop->freeing = 1;
+  gust__tcp_orphan_all(loop);
+  gust__tcp_run_closing(loop);
   for (i = 0; i < loop->fds_cap; i++) {
     if (loop->fds[i] != NULL) {
       gust__loop_backend.fd_close(loop, loop->fds[i]);

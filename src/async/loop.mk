@@ -23,3 +23,11 @@ check_PROGRAMS += $(LOOP_EMBED_TESTS)
 TESTS += $(LOOP_EMBED_TESTS)
 VALGRIND_TESTS += $(LOOP_EMBED_TESTS)
 EXTRA_DIST += t/async/loop_embed_uv.c t/async/loop_embed_ev.c doc/loop.md
+
+# TCP front end (sockets, binding, write queue); the I/O is the backend's.
+libgust_la_SOURCES += src/async/tcp.c
+
+TCP_TESTS = t/async/tcp
+check_PROGRAMS += $(TCP_TESTS)
+TESTS += $(TCP_TESTS)
+VALGRIND_TESTS += $(TCP_TESTS)

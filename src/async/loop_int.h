@@ -14,6 +14,7 @@
 #include <gust/loop.h>
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "base/base_int.h"
 
@@ -51,6 +52,51 @@ typedef struct gust__sigw {
   void *be;
 } gust__sigw;
 
+/* A queued write: the copied vector array, advanced as bytes go out. */
+typedef struct gust__wreq {
+  struct gust__wreq *next;
+  gust_vec *vec; /* first vector not fully written */
+  size_t n;      /* vectors left from vec */
+  size_t left;   /* bytes left */
+  gust_tcp_write_cb cb;
+  void *ud;
+  void *be; /* backend request (libuv: uv_write_t) */
+  gust_vec vecs[1];
+} gust__wreq;
+
+enum {
+  GUST__TCP_NEW = 0,
+  GUST__TCP_LISTENING,
+  GUST__TCP_CONNECTING,
+  GUST__TCP_CONNECTED
+};
+
+struct gust_tcp {
+  gust_loop *loop;
+  const gust_mem *mem;
+  void *be; /* backend handle */
+  int fd;
+  int family; /* 4 or 6 */
+  int state;
+  int closing; /* gust_tcp_close() was called */
+  int orphan;  /* the loop is gone: release silently */
+  int reading;
+  int shut;      /* shutdown requested */
+  int wrote_eof; /* shutdown done */
+  void *ud;
+  gust_tcp *prev, *next; /* the loop's list of handles */
+  gust_tcp *close_next;  /* the loop's closing list (backends that use it) */
+  gust_tcp_accept_cb accept_cb;
+  gust_tcp_connect_cb connect_cb;
+  gust_timer connect_timer;
+  gust_tcp_alloc_cb alloc_cb;
+  gust_tcp_read_cb read_cb;
+  gust_tcp_shutdown_cb shutdown_cb;
+  gust_tcp_close_cb close_cb;
+  gust__wreq *wq_head, *wq_tail; /* writes not yet completed */
+  size_t wq_bytes;
+};
+
 struct gust_loop {
   const gust_mem *mem;
   void *be;        /* backend state */
@@ -81,6 +127,10 @@ struct gust_loop {
   size_t fds_count;
 
   gust__sigw *sigs;
+
+  gust_tcp *tcps;    /* open TCP handles */
+  gust_tcp *closing; /* handles whose close completes next iteration */
+  int freeing;       /* inside gust_loop_free() */
 };
 
 typedef struct gust__loop_vtable {
@@ -111,6 +161,23 @@ typedef struct gust__loop_vtable {
   void (*fd_close)(gust_loop *loop, gust__fdw *w);
   int (*sig_start)(gust_loop *loop, gust__sigw *s);
   void (*sig_close)(gust_loop *loop, gust__sigw *s);
+
+  /* TCP. The front end creates, binds and configures sockets; the backend
+   * adopts the fd (tcp_open) and does the I/O. */
+  int (*tcp_open)(gust_tcp *t);
+  int (*tcp_listen)(gust_tcp *t, int backlog);
+  /* Accepts one connection of `server` into `conn` (filling conn->be and
+   * conn->fd). Returns 0, GUST_EAGAIN when none is waiting, or GUST_E*. */
+  int (*tcp_accept)(gust_tcp *server, gust_tcp *conn);
+  int (*tcp_connect)(gust_tcp *t, const struct sockaddr *sa, socklen_t len);
+  int (*tcp_read_start)(gust_tcp *t);
+  void (*tcp_read_stop)(gust_tcp *t);
+  /* `w` is already at the tail of t's write queue. */
+  int (*tcp_write)(gust_tcp *t, gust__wreq *w);
+  int (*tcp_shutdown)(gust_tcp *t);
+  /* Starts closing; the backend later fails pending writes and the connect
+   * with GUST_ECANCELLED and calls gust__tcp_on_close(). */
+  void (*tcp_close)(gust_tcp *t);
 } gust__loop_vtable;
 
 /* Exactly one backend file is compiled in; it defines this table. */
@@ -119,6 +186,25 @@ extern const gust__loop_vtable gust__loop_backend;
 /* Called by the backend once per iteration: runs the deferred
  * callbacks, the thread-safe batch and the due timers, then re-arms. */
 void gust__loop_dispatch(gust_loop *loop);
+
+/* Backend → front end TCP events. */
+/* The listener has a connection waiting (status 0) or failed; returns what
+ * tcp_accept returned (GUST_EAGAIN: nothing more to accept). */
+int gust__tcp_on_connection(gust_tcp *server, int status);
+void gust__tcp_on_connect(gust_tcp *t, int status);
+/* Completes the write at the head of t's queue. */
+void gust__tcp_on_write(gust_tcp *t, int status);
+void gust__tcp_on_shutdown(gust_tcp *t, int status);
+/* The backend has released its handle: calls the close callback (unless
+ * orphaned) and frees `t`. */
+void gust__tcp_on_close(gust_tcp *t);
+/* For backends without close callbacks: completes t's close in the next
+ * iteration (pending writes and connect fail with GUST_ECANCELLED). */
+void gust__tcp_close_later(gust_tcp *t);
+/* Front end only: at gust_loop_free(), closes every open handle silently. */
+void gust__tcp_orphan_all(gust_loop *loop);
+/* Front end only: completes the closes queued by gust__tcp_close_later(). */
+void gust__tcp_run_closing(gust_loop *loop);
 
 /* Maps an errno value to a GUST_E* code. */
 int gust__errno_code(int err);

@@ -1,0 +1,576 @@
+/* TCP over the loop, on whichever backend the build selected: listening on
+ * both families, an echo over loopback with 1,000 connections, a 16 MiB
+ * write with partial writes, connect failures and timeouts, shutdown,
+ * deferred close, socket options. */
+#include "config.h"
+
+#include <gust/loop.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../tap.h"
+
+#define WATCHDOG 60.0
+
+static void watchdog_cb(gust_loop *loop, void *ud) {
+  *(int *)ud = 1;
+  gust_loop_stop(loop);
+}
+
+static int flag_set(gust_loop *loop, void *ud) {
+  (void)loop;
+  return *(int *)ud != 0;
+}
+
+static int run_until_flag(gust_loop *loop, int *flag) {
+  gust_timer wd;
+  int rc, fired = 0;
+  gust_loop_call_later(loop, WATCHDOG, watchdog_cb, &fired, &wd);
+  rc = gust_loop_run_until(loop, flag_set, flag);
+  gust_loop_cancel(loop, wd);
+  return fired ? -1 : rc;
+}
+
+static void stop_cb(gust_loop *loop, void *ud) {
+  (void)ud;
+  gust_loop_stop(loop);
+}
+
+/* Runs a few iterations. */
+static void run_briefly(gust_loop *loop) {
+  gust_loop_call_later(loop, 0.02, stop_cb, NULL, NULL);
+  gust_loop_run(loop);
+}
+
+static void no_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  (void)server;
+  (void)status;
+  if (conn != NULL)
+    gust_tcp_close(conn, NULL);
+}
+
+static int g_closed;
+
+static void count_close(gust_tcp *tcp) {
+  (void)tcp;
+  g_closed++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listening                                                            */
+/* ------------------------------------------------------------------ */
+
+static void test_listen(void) {
+  gust_loop *loop;
+  gust_tcp *ls[4], *ls2[4];
+  gust_tcp_listen_opts opts;
+  size_t n = 0, n2 = 0, n3 = 0, i;
+  int rc, port, same = 1, fams = 0;
+  gust_loop_new(&loop, NULL);
+
+  rc = gust_tcp_listen(loop, NULL, 0, NULL, no_accept, NULL, ls, 4, &n);
+  is_int(rc, 0, "listen: every address, port 0");
+  ok(n >= 1, "listen: at least one listener (%zu)", n);
+  port = n > 0 ? gust_tcp_local_port(ls[0]) : -1;
+  ok(port > 0, "listen: an ephemeral port was assigned (%d)", port);
+  for (i = 0; i < n; i++) {
+    if (gust_tcp_local_port(ls[i]) != port)
+      same = 0;
+    fams |= gust_tcp_family(ls[i]) == 6 ? 2 : 1;
+  }
+  ok(same, "listen: port 0 gives one port for every family");
+  if (n >= 2)
+    is_int(fams, 3, "listen: one IPv4 and one IPv6 listener");
+  else
+    skip(1, "only one address family available");
+
+  /* The same port again without SO_REUSEPORT is refused. */
+  rc = gust_tcp_listen(loop, NULL, port, NULL, no_accept, NULL, ls2, 4, &n2);
+  is_int(rc, GUST_EADDRINUSE, "listen: a port in use is refused");
+  is_int(n2, 0, "listen: nothing left open after a failure");
+  g_closed = 0;
+  for (i = 0; i < n; i++)
+    gust_tcp_close(ls[i], count_close);
+  is_int(g_closed, 0, "close: the callback never runs inside gust_tcp_close");
+  run_briefly(loop);
+  is_int(g_closed, (int)n, "close: listeners closed on a later iteration");
+  g_closed = 0;
+
+  /* SO_REUSEPORT: two listener sets on one port. */
+  memset(&opts, 0, sizeof(opts));
+  opts.reuse_port = 1;
+  opts.family = 4;
+  opts.backlog = 16;
+  rc = gust_tcp_listen(loop, "127.0.0.1", 0, &opts, no_accept, NULL, ls, 4, &n);
+  is_int(rc, 0, "listen: SO_REUSEPORT listener");
+  port = gust_tcp_local_port(ls[0]);
+  rc = gust_tcp_listen(loop, "127.0.0.1", port, &opts, no_accept, NULL, ls2, 4,
+                       &n2);
+  is_int(rc, 0, "listen: a second SO_REUSEPORT listener on the same port");
+  ok(n == 1 && gust_tcp_family(ls[0]) == 4, "listen: family 4 gives IPv4");
+  for (i = 0; i < n; i++)
+    gust_tcp_close(ls[i], count_close);
+  for (i = 0; i < n2; i++)
+    gust_tcp_close(ls2[i], count_close);
+  opts.family = 5;
+  is_int(gust_tcp_listen(loop, NULL, 0, &opts, no_accept, NULL, ls, 4, &n3),
+         GUST_EINVAL, "listen: bad family refused");
+  is_int(gust_tcp_listen(loop, "no.such.host.invalid", 0, NULL, no_accept, NULL,
+                         ls, 4, &n3),
+         GUST_ERESOLVE, "listen: an unknown host name is reported");
+  /* Closing completes on a later iteration. */
+  run_briefly(loop);
+  is_int(g_closed, (int)(n + n2),
+         "close: every close callback ran on a later iteration");
+  gust_loop_free(loop);
+}
+
+/* ------------------------------------------------------------------ */
+/* Echo with many connections                                           */
+/* ------------------------------------------------------------------ */
+
+#define ECHO_CONNS 1000
+#define ECHO_MSG   64
+
+typedef struct echo_conn {
+  struct echo_state *st;
+  gust_tcp *tcp;
+  char out[ECHO_MSG];
+  char in[ECHO_MSG];
+  size_t got;
+  int ok;
+} echo_conn;
+
+typedef struct echo_state {
+  gust_loop *loop;
+  int accepted, server_closed;
+  int connected, connect_failed;
+  int finished, good;
+  int done;
+  int write_failed;
+  echo_conn conns[ECHO_CONNS];
+} echo_state;
+
+static void server_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  (void)tcp;
+  buf->base = malloc(suggested);
+  buf->len = buf->base != NULL ? suggested : 0;
+}
+
+static void server_wrote(gust_tcp *tcp, int status, void *ud) {
+  (void)tcp;
+  (void)status;
+  free(ud);
+}
+
+static void server_conn_closed(gust_tcp *tcp) {
+  echo_state *st = gust_tcp_data(tcp);
+  st->server_closed++;
+}
+
+static void server_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  if (nread > 0) {
+    gust_vec v = {buf->base, (size_t)nread};
+    /* Echo from the read buffer itself; it is freed once written. */
+    if (gust_tcp_write(tcp, &v, 1, server_wrote, buf->base) != 0) {
+      free(buf->base);
+      gust_tcp_close(tcp, server_conn_closed);
+    }
+    return;
+  }
+  free(buf->base);
+  if (nread < 0)
+    gust_tcp_close(tcp, server_conn_closed);
+}
+
+static void echo_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  echo_state *st = gust_tcp_data(server);
+  if (status < 0 || conn == NULL)
+    return;
+  st->accepted++;
+  gust_tcp_set_data(conn, st);
+  gust_tcp_read_start(conn, server_alloc, server_read);
+}
+
+static void client_closed(gust_tcp *tcp) {
+  echo_conn *c = gust_tcp_data(tcp);
+  echo_state *st = c->st;
+  if (++st->finished == ECHO_CONNS)
+    st->done = 1;
+}
+
+static void client_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  echo_conn *c = gust_tcp_data(tcp);
+  (void)suggested;
+  buf->base = c->in + c->got;
+  buf->len = sizeof(c->in) - c->got;
+}
+
+static void client_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  echo_conn *c = gust_tcp_data(tcp);
+  (void)buf;
+  if (nread > 0) {
+    c->got += (size_t)nread;
+    if (c->got == sizeof(c->in)) {
+      c->ok = memcmp(c->in, c->out, sizeof(c->in)) == 0;
+      if (c->ok)
+        c->st->good++;
+      gust_tcp_close(tcp, client_closed);
+    }
+  } else if (nread < 0) {
+    gust_tcp_close(tcp, client_closed);
+  }
+}
+
+static void client_wrote(gust_tcp *tcp, int status, void *ud) {
+  echo_conn *c = ud;
+  (void)tcp;
+  if (status != 0)
+    c->st->write_failed++;
+}
+
+static void client_connected(gust_tcp *tcp, int status) {
+  echo_conn *c = gust_tcp_data(tcp);
+  gust_vec v = {c->out, sizeof(c->out)};
+  if (status != 0) {
+    c->st->connect_failed++;
+    gust_tcp_close(tcp, client_closed);
+    return;
+  }
+  c->st->connected++;
+  gust_tcp_nodelay(tcp, 1);
+  gust_tcp_read_start(tcp, client_alloc, client_read);
+  gust_tcp_write(tcp, &v, 1, client_wrote, c);
+}
+
+static void raise_nofile(rlim_t want) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  if (rl.rlim_cur >= want)
+    return;
+  rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static void test_echo(const char *host, const char *ip, int family) {
+  static echo_state st;
+  gust_tcp *ls[4];
+  gust_tcp_listen_opts opts;
+  size_t n = 0, i;
+  int rc, port, k;
+  memset(&st, 0, sizeof(st));
+  memset(&opts, 0, sizeof(opts));
+  opts.backlog = 2048;
+  opts.family = family;
+  gust_loop_new(&st.loop, NULL);
+  rc = gust_tcp_listen(st.loop, host, 0, &opts, echo_accept, &st, ls, 4, &n);
+  if (rc != 0) {
+    skip(5, "cannot listen on %s: %s", host, gust_strerror(rc));
+    gust_loop_free(st.loop);
+    return;
+  }
+  port = gust_tcp_local_port(ls[0]);
+  for (k = 0; k < ECHO_CONNS; k++) {
+    echo_conn *c = &st.conns[k];
+    c->st = &st;
+    for (i = 0; i < sizeof(c->out); i++)
+      c->out[i] = (char)('a' + (k + (int)i) % 26);
+    rc =
+        gust_tcp_connect(st.loop, ip, port, 30.0, client_connected, c, &c->tcp);
+    if (rc != 0)
+      break;
+  }
+  is_int(k, ECHO_CONNS, "echo %s: %d connects started", ip, ECHO_CONNS);
+  if (k < ECHO_CONNS) {
+    diag("connect failed: %s", gust_strerror(rc));
+    st.finished += ECHO_CONNS - k;
+    if (st.finished == ECHO_CONNS)
+      st.done = 1;
+  }
+  rc = run_until_flag(st.loop, &st.done);
+  is_int(rc, 0, "echo %s: every connection finished", ip);
+  is_int(st.connected, ECHO_CONNS, "echo %s: every connect succeeded", ip);
+  is_int(st.good, ECHO_CONNS, "echo %s: every echo came back intact", ip);
+  is_int(st.write_failed, 0, "echo %s: no write failed", ip);
+  for (i = 0; i < n; i++)
+    gust_tcp_close(ls[i], NULL);
+  /* The server side sees EOF from each closed client and closes too; the
+   * rest is released by gust_loop_free(). */
+  gust_loop_free(st.loop);
+}
+
+/* ------------------------------------------------------------------ */
+/* 16 MiB in one write                                                  */
+/* ------------------------------------------------------------------ */
+
+#define BIG (16u * 1024 * 1024)
+
+typedef struct big_state {
+  gust_loop *loop;
+  uint8_t *data;
+  size_t received;
+  int mismatch;
+  int write_status, write_calls;
+  size_t queued_after_write;
+  int shutdown_status;
+  int eof;
+  int done;
+  gust_tcp *client, *server_conn;
+  uint8_t rbuf[100000];
+  int slow;
+} big_state;
+
+static void big_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  big_state *st = gust_tcp_data(tcp);
+  (void)suggested;
+  buf->base = st->rbuf;
+  /* Small reads at first, so that the writer fills the socket buffers. */
+  buf->len = st->slow-- > 0 ? 1000 : sizeof(st->rbuf);
+}
+
+static void big_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  big_state *st = gust_tcp_data(tcp);
+  (void)buf;
+  if (nread > 0) {
+    if (st->received + (size_t)nread > BIG ||
+        memcmp(st->rbuf, st->data + st->received, (size_t)nread) != 0)
+      st->mismatch = 1;
+    st->received += (size_t)nread;
+  } else if (nread == GUST_EEOF) {
+    st->eof = 1;
+    gust_tcp_close(tcp, NULL);
+    st->done = 1;
+  } else if (nread < 0) {
+    st->mismatch = 1;
+    gust_tcp_close(tcp, NULL);
+    st->done = 1;
+  }
+}
+
+static void big_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  big_state *st = gust_tcp_data(server);
+  if (status < 0)
+    return;
+  st->server_conn = conn;
+  gust_tcp_set_data(conn, st);
+  gust_tcp_read_start(conn, big_alloc, big_read);
+}
+
+static void big_wrote(gust_tcp *tcp, int status, void *ud) {
+  big_state *st = ud;
+  (void)tcp;
+  st->write_status = status;
+  st->write_calls++;
+}
+
+static void big_shut(gust_tcp *tcp, int status) {
+  big_state *st = gust_tcp_data(tcp);
+  st->shutdown_status = status;
+}
+
+static void big_connected(gust_tcp *tcp, int status) {
+  big_state *st = gust_tcp_data(tcp);
+  gust_vec v[3];
+  if (status != 0) {
+    st->done = 1;
+    return;
+  }
+  v[0] = (gust_vec){st->data, 1};
+  v[1] = (gust_vec){st->data + 1, BIG / 2 - 1};
+  v[2] = (gust_vec){st->data + BIG / 2, BIG / 2};
+  st->write_status = 1;
+  gust_tcp_write(tcp, v, 3, big_wrote, st);
+  st->queued_after_write = gust_tcp_write_queue_size(tcp);
+  gust_tcp_shutdown(tcp, big_shut);
+}
+
+static void test_big_write(void) {
+  static big_state st;
+  gust_tcp *ls[2];
+  gust_tcp_listen_opts opts;
+  size_t n = 0, i;
+  int rc;
+  memset(&st, 0, sizeof(st));
+  st.slow = 20;
+  st.shutdown_status = 1;
+  st.data = malloc(BIG);
+  if (st.data == NULL)
+    bail_out("out of memory");
+  for (i = 0; i < BIG; i++)
+    st.data[i] = (uint8_t)((i * 7919u) >> 8 ^ i);
+  memset(&opts, 0, sizeof(opts));
+  opts.family = 4;
+  gust_loop_new(&st.loop, NULL);
+  rc = gust_tcp_listen(st.loop, "127.0.0.1", 0, &opts, big_accept, &st, ls, 2,
+                       &n);
+  is_int(rc, 0, "big: listening");
+  rc = gust_tcp_connect(st.loop, "127.0.0.1", gust_tcp_local_port(ls[0]), 10,
+                        big_connected, &st, &st.client);
+  is_int(rc, 0, "big: connecting");
+  rc = run_until_flag(st.loop, &st.done);
+  is_int(rc, 0, "big: transfer finished");
+  is_int(st.write_calls, 1, "big: one completion for the whole write");
+  is_int(st.write_status, 0, "big: the write succeeded");
+  ok(st.queued_after_write == BIG, "big: 16 MiB queued at first (%zu)",
+     st.queued_after_write);
+  ok(st.received == BIG, "big: every byte arrived (%zu)", st.received);
+  ok(!st.mismatch, "big: bytes arrived intact and in order");
+  ok(st.eof, "big: shutdown gave the reader EOF after the data");
+  is_int(st.shutdown_status, 0, "big: shutdown callback reported success");
+  is_int(gust_tcp_write_queue_size(st.client), 0, "big: write queue empty");
+  gust_tcp_close(st.client, NULL);
+  gust_tcp_close(ls[0], NULL);
+  gust_loop_free(st.loop);
+  free(st.data);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connect failures, close semantics, options                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct cstate {
+  int status;
+  int calls;
+  int closed;
+  int done;
+  int order; /* 1: connect cb before close cb */
+} cstate;
+
+static void c_connected(gust_tcp *tcp, int status) {
+  cstate *s = gust_tcp_data(tcp);
+  s->status = status;
+  s->calls++;
+  s->done = 1;
+}
+
+static void c_closed(gust_tcp *tcp) {
+  cstate *s = gust_tcp_data(tcp);
+  s->order = s->calls == 1;
+  s->closed++;
+  s->done = 1;
+}
+
+static void test_connect_errors(void) {
+  gust_loop *loop;
+  gust_tcp *t = NULL, *ls[2];
+  cstate s;
+  struct sockaddr_in sa;
+  socklen_t len = sizeof(sa);
+  size_t n;
+  int fd, port, rc, i, fill[4], v = 0;
+  gust_tcp_listen_opts opts;
+  gust_loop_new(&loop, NULL);
+
+  /* A port with nothing listening: refused. */
+  fd = socket(AF_INET, SOCK_STREAM, 0);
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+  getsockname(fd, (struct sockaddr *)&sa, &len);
+  port = ntohs(sa.sin_port);
+  close(fd);
+  memset(&s, 0, sizeof(s));
+  rc = gust_tcp_connect(loop, "127.0.0.1", port, 5, c_connected, &s, &t);
+  is_int(rc, 0, "connect: started towards a closed port");
+  is_int(s.calls, 0, "connect: callback not called inside connect");
+  run_until_flag(loop, &s.done);
+  is_int(s.status, GUST_ECONNREFUSED, "connect: refused is reported");
+  is_int(gust_tcp_write(t, &(gust_vec){"x", 1}, 1, NULL, NULL), GUST_ESTATE,
+         "connect: writing on a failed connection is refused");
+  s.done = 0;
+  gust_tcp_close(t, c_closed);
+  gust_tcp_close(t, c_closed);
+  run_until_flag(loop, &s.done);
+  is_int(s.closed, 1, "close: close callback once, even if closed twice");
+
+  /* A listener whose accept queue is full drops the handshake: timeout. */
+  fd = socket(AF_INET, SOCK_STREAM, 0);
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+  listen(fd, 0);
+  len = sizeof(sa);
+  getsockname(fd, (struct sockaddr *)&sa, &len);
+  for (i = 0; i < 4; i++) {
+    fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+  }
+  usleep(100000);
+  memset(&s, 0, sizeof(s));
+  rc = gust_tcp_connect_addr(loop, &sa, sizeof(sa), 0.3, c_connected, &s, &t);
+  is_int(rc, 0, "connect: started towards a full backlog");
+  run_until_flag(loop, &s.done);
+  is_int(s.status, GUST_ETIMEDOUT, "connect: the timeout is reported");
+  is_int(s.calls, 1, "connect: reported once");
+  s.done = 0;
+  gust_tcp_close(t, c_closed);
+  run_until_flag(loop, &s.done);
+  is_int(s.calls, 1, "connect: no second report after a timeout and close");
+  for (i = 0; i < 4; i++)
+    close(fill[i]);
+  close(fd);
+
+  /* Closing while connecting cancels the connect before the close. */
+  memset(&opts, 0, sizeof(opts));
+  opts.family = 4;
+  gust_tcp_listen(loop, "127.0.0.1", 0, &opts, no_accept, NULL, ls, 2, &n);
+  memset(&s, 0, sizeof(s));
+  gust_tcp_connect(loop, "127.0.0.1", gust_tcp_local_port(ls[0]), 0,
+                   c_connected, &s, &t);
+  gust_tcp_close(t, c_closed);
+  run_until_flag(loop, &s.done);
+  is_int(s.status, GUST_ECANCELLED, "close: a pending connect is cancelled");
+  ok(s.order && s.closed == 1, "close: connect callback before close callback");
+
+  /* Options on a live connection. */
+  memset(&s, 0, sizeof(s));
+  gust_tcp_connect(loop, "127.0.0.1", gust_tcp_local_port(ls[0]), 5,
+                   c_connected, &s, &t);
+  run_until_flag(loop, &s.done);
+  is_int(s.status, 0, "options: connected");
+  is_int(gust_tcp_nodelay(t, 1), 0, "options: nodelay set");
+  len = sizeof(v);
+  getsockopt(gust_tcp_fd(t), IPPROTO_TCP, TCP_NODELAY, &v, &len);
+  ok(v != 0, "options: TCP_NODELAY is on");
+  is_int(gust_tcp_keepalive(t, 1, 30), 0, "options: keepalive set");
+  len = sizeof(v);
+  v = 0;
+  getsockopt(gust_tcp_fd(t), SOL_SOCKET, SO_KEEPALIVE, &v, &len);
+  ok(v != 0, "options: SO_KEEPALIVE is on");
+  is_int(gust_tcp_keepalive(t, 1, 0), GUST_EINVAL,
+         "options: keepalive delay 0 refused");
+  ok(gust_tcp_loop(t) == loop, "tcp: handle knows its loop");
+  is_int(gust_tcp_connect(loop, "not-an-ip", 80, 0, c_connected, &s, &t),
+         GUST_EINVAL, "connect: a non-numeric address is refused");
+  ok(t == NULL, "connect: no handle after a refused call");
+  /* Left open on purpose: gust_loop_free() releases them silently. */
+  gust_loop_free(loop);
+}
+
+int main(void) {
+  raise_nofile(4 * ECHO_CONNS + 64);
+  note("loop backend: %s", gust_loop_backend_name());
+  if (tap_group("listen"))
+    test_listen();
+  if (tap_group("echo")) {
+    test_echo("127.0.0.1", "127.0.0.1", 4);
+    test_echo("::1", "::1", 6);
+  }
+  if (tap_group("big"))
+    test_big_write();
+  if (tap_group("connect"))
+    test_connect_errors();
+  return done_testing();
+}
