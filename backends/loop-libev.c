@@ -39,6 +39,9 @@ typedef struct evb {
   ev_prepare prep; /* runs dispatch before each poll */
   ev_timer timer;  /* the earliest deadline */
   int ready;
+  int running; /* inside gust_loop_run() */
+  int hold;    /* outstanding pool work */
+  int refd;    /* a loop reference is held for the two above */
 } evb;
 
 typedef struct evb_io {
@@ -122,8 +125,27 @@ static int evb_init(gust_loop *loop, void *native) {
   return 0;
 }
 
+/* One loop reference while gust_loop_run() runs the native loop or pool
+ * work is outstanding, none otherwise. */
+static void evb_update_ref(evb *b) {
+  int want = b->running || b->hold;
+  if (want && !b->refd)
+    ev_ref(b->ev);
+  else if (!want && b->refd)
+    ev_unref(b->ev);
+  b->refd = want;
+}
+
+static void evb_hold(gust_loop *loop, int on) {
+  evb *b = loop->be;
+  b->hold = on;
+  evb_update_ref(b);
+}
+
 static void evb_destroy(gust_loop *loop) {
   evb *b = loop->be;
+  b->running = b->hold = 0;
+  evb_update_ref(b);
   ev_ref(b->ev);
   ev_ref(b->ev);
   ev_async_stop(b->ev, &b->async);
@@ -138,9 +160,11 @@ static void evb_destroy(gust_loop *loop) {
 
 static int evb_run(gust_loop *loop) {
   evb *b = loop->be;
-  ev_ref(b->ev);
+  b->running = 1;
+  evb_update_ref(b);
   ev_run(b->ev, 0);
-  ev_unref(b->ev);
+  b->running = 0;
+  evb_update_ref(b);
   return 0;
 }
 
@@ -485,6 +509,7 @@ const gust__loop_vtable gust__loop_backend = {
     .set_ready = evb_set_ready,
     .arm = evb_arm,
     .wakeup = evb_wakeup,
+    .hold = evb_hold,
     .fd_set = evb_fd_set,
     .fd_close = evb_fd_close,
     .sig_start = evb_sig_start,

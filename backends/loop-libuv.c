@@ -20,6 +20,8 @@ typedef struct uvb {
   int open_handles; /* handles not yet closed */
   int ready;
   int wrapped;
+  int running; /* inside gust_loop_run() */
+  int hold;    /* outstanding pool work */
 } uvb;
 
 /* A watcher that libuv may still reference after the front end let go. */
@@ -134,11 +136,28 @@ static void uvb_destroy(gust_loop *loop) {
   loop->be = NULL;
 }
 
+/* The wakeup handle keeps the native loop alive while gust_loop_run() runs
+ * it or pool work is outstanding, and never otherwise. */
+static void uvb_update_ref(uvb *b) {
+  if (b->running || b->hold)
+    uv_ref((uv_handle_t *)&b->async);
+  else
+    uv_unref((uv_handle_t *)&b->async);
+}
+
+static void uvb_hold(gust_loop *loop, int on) {
+  uvb *b = loop->be;
+  b->hold = on;
+  uvb_update_ref(b);
+}
+
 static int uvb_run(gust_loop *loop) {
   uvb *b = loop->be;
-  uv_ref((uv_handle_t *)&b->async);
+  b->running = 1;
+  uvb_update_ref(b);
   uv_run(b->uv, UV_RUN_DEFAULT);
-  uv_unref((uv_handle_t *)&b->async);
+  b->running = 0;
+  uvb_update_ref(b);
   return 0;
 }
 
@@ -496,6 +515,7 @@ const gust__loop_vtable gust__loop_backend = {
     .set_ready = uvb_set_ready,
     .arm = uvb_arm,
     .wakeup = uvb_wakeup,
+    .hold = uvb_hold,
     .fd_set = uvb_fd_set,
     .fd_close = uvb_fd_close,
     .sig_start = uvb_sig_start,

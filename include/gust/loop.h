@@ -207,6 +207,62 @@ GUST_EXTERN int gust_loop_add_signal_handler(gust_loop *loop, int signum,
 GUST_EXTERN int gust_loop_remove_signal_handler(gust_loop *loop, int signum);
 
 /* ------------------------------------------------------------------ */
+/* Thread pool work and name resolution                                 */
+/* ------------------------------------------------------------------ */
+
+/* A queued piece of work. The handle is valid from a successful queueing
+ * call until its completion callback has returned. */
+typedef struct gust_work gust_work;
+
+/* Runs on a pool thread: must not call into the loop except through
+ * gust_loop_call_soon_threadsafe(). */
+typedef void (*gust_work_fn)(void *user_data);
+
+/* Runs on the loop thread after the work function returned (`status` 0),
+ * or when the work was cancelled before it started (GUST_ECANCELLED). */
+typedef void (*gust_work_done_cb)(gust_loop *loop, int status, void *user_data);
+
+/* Sets the number of pool threads this loop starts on first use (default
+ * 4, range 1..64). Returns 0, GUST_EINVAL, or GUST_ESTATE once the pool
+ * has started. */
+GUST_EXTERN int gust_loop_set_pool_size(gust_loop *loop, unsigned threads);
+
+/* Runs `work(user_data)` on the loop's thread pool, then `done` on the loop
+ * thread in a later iteration. Work items start in queue order. While work
+ * is outstanding, a wrapped native loop is kept alive. `handle` may be
+ * NULL. gust_loop_free() waits for running work and drops the completion
+ * callbacks. Returns 0, GUST_EINVAL, GUST_ENOMEM or GUST_ESYS (no thread
+ * could be started). */
+GUST_EXTERN int gust_loop_queue_work(gust_loop *loop, gust_work_fn work,
+                                     gust_work_done_cb done, void *user_data,
+                                     gust_work **handle);
+
+/* Cancels work that has not started: its `done` runs in a later iteration
+ * with GUST_ECANCELLED. Returns 0, or GUST_EBUSY if it is running or has
+ * finished (its `done` will report the outcome as usual). */
+GUST_EXTERN int gust_loop_cancel_work(gust_loop *loop, gust_work *handle);
+
+struct addrinfo;
+
+/* Receives a resolution: `status` 0 with the list in `res` (owned by gust,
+ * valid only during the call), GUST_ERESOLVE (no such name, or the
+ * resolver failed), GUST_ENOMEM or GUST_ECANCELLED with `res` NULL. */
+typedef void (*gust_getaddrinfo_cb)(gust_loop *loop, int status,
+                                    const struct addrinfo *res,
+                                    void *user_data);
+
+/* Resolves `host` (a name or numeric address; NULL for the local/any
+ * address) and `service` (a port number or service name; may be NULL) to
+ * stream-socket addresses of `family` (0 = any, 4, 6), with getaddrinfo()
+ * on the thread pool. Both strings are copied. `handle` (may be NULL) can
+ * be passed to gust_loop_cancel_work(). Returns 0, GUST_EINVAL, GUST_ENOMEM
+ * or GUST_ESYS; on success `cb` is always called. */
+GUST_EXTERN int gust_loop_getaddrinfo(gust_loop *loop, const char *host,
+                                      const char *service, int family,
+                                      gust_getaddrinfo_cb cb, void *user_data,
+                                      gust_work **handle);
+
+/* ------------------------------------------------------------------ */
 /* TCP                                                                  */
 /* ------------------------------------------------------------------ */
 

@@ -202,7 +202,7 @@ static void rearm(gust_loop *loop) {
   /* A thread-safe callback queued from the loop thread itself must keep
    * the loop going even where the wakeup handle holds no reference. */
   pthread_mutex_lock(&loop->ts_lock);
-  ts_pending = loop->ts.len > 0;
+  ts_pending = loop->ts.len > 0 || loop->work_done != NULL;
   pthread_mutex_unlock(&loop->ts_lock);
   gust__loop_backend.set_ready(loop, loop->soon.len > 0 || loop->stop_asked ||
                                          ts_pending || loop->closing != NULL);
@@ -343,6 +343,7 @@ void gust__loop_dispatch(gust_loop *loop) {
   size_t n;
   gust__cbring tmp;
   gust__timer *due = NULL, **tail = &due;
+  gust__work *work_done;
   double now;
 
   loop->dispatching = 1;
@@ -357,6 +358,8 @@ void gust__loop_dispatch(gust_loop *loop) {
   loop->ts_run = loop->ts;
   loop->ts = tmp;
   loop->ts_wake = 0;
+  work_done = loop->work_done;
+  loop->work_done = NULL;
   pthread_mutex_unlock(&loop->ts_lock);
 
   /* Timers due now are collected before any callback runs, as asyncio
@@ -381,6 +384,7 @@ void gust__loop_dispatch(gust_loop *loop) {
     gust__cbent e = ring_pop(&loop->ts_run);
     e.cb(loop, e.ud);
   }
+  gust__pool_complete(loop, work_done);
   while (due != NULL) {
     gust__timer *t = due;
     due = t->next;
@@ -456,11 +460,17 @@ static int loop_create(gust_loop **out, void *native, const gust_mem *mem) {
     gust__free(mem, loop);
     return GUST_ESYS;
   }
+  if (gust__pool_init(loop) < 0) {
+    pthread_mutex_destroy(&loop->ts_lock);
+    gust__free(mem, loop);
+    return GUST_ESYS;
+  }
   if (native != NULL) {
     loop->native = native;
     loop->wrapped = 1;
     rc = wrapped_claim(loop, native);
     if (rc < 0) {
+      gust__pool_destroy(loop);
       pthread_mutex_destroy(&loop->ts_lock);
       gust__free(mem, loop);
       return rc;
@@ -470,6 +480,7 @@ static int loop_create(gust_loop **out, void *native, const gust_mem *mem) {
   if (rc < 0) {
     if (native != NULL)
       wrapped_release(loop);
+    gust__pool_destroy(loop);
     pthread_mutex_destroy(&loop->ts_lock);
     gust__free(mem, loop);
     return rc;
@@ -528,6 +539,8 @@ void gust_loop_free(gust_loop *loop) {
     gust__loop_backend.sig_close(loop, s);
     gust__free(mem, s);
   }
+  /* Pool threads hand work back through the backend's wakeup. */
+  gust__pool_destroy(loop);
   /* Another thread may be inside call_soon_threadsafe(): wait for it. */
   pthread_mutex_lock(&loop->ts_lock);
   gust__loop_backend.destroy(loop);

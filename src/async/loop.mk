@@ -31,3 +31,10 @@ TCP_TESTS = t/async/tcp
 check_PROGRAMS += $(TCP_TESTS)
 TESTS += $(TCP_TESTS)
 VALGRIND_TESTS += $(TCP_TESTS)
+
+# Thread pool and asynchronous getaddrinfo (the same code on every backend).
+libgust_la_SOURCES += src/async/work.c
+WORK_TESTS = t/async/work
+check_PROGRAMS += $(WORK_TESTS)
+TESTS += $(WORK_TESTS)
+VALGRIND_TESTS += $(WORK_TESTS)

@@ -33,6 +33,7 @@ typedef struct gust__cbring {
 } gust__cbring;
 
 typedef struct gust__timer gust__timer;
+typedef struct gust_work gust__work;
 
 /* An fd handler. `be` is the backend's watcher for it. */
 typedef struct gust__fdw {
@@ -128,6 +129,16 @@ struct gust_loop {
 
   gust__sigw *sigs;
 
+  /* Thread pool (src/async/work.c). */
+  pthread_mutex_t pool_lock; /* guards the queue and pool_stop */
+  pthread_cond_t pool_cond;
+  gust__work *pool_head, *pool_tail; /* not started yet */
+  pthread_t *pool_threads;
+  unsigned pool_size, pool_started;
+  int pool_stop;
+  gust__work *work_done;   /* finished, under ts_lock, newest first */
+  size_t work_outstanding; /* queued and not yet completed (loop thread) */
+
   gust_tcp *tcps;    /* open TCP handles */
   gust_tcp *closing; /* handles whose close completes next iteration */
   int freeing;       /* inside gust_loop_free() */
@@ -161,6 +172,10 @@ typedef struct gust__loop_vtable {
   void (*fd_close)(gust_loop *loop, gust__fdw *w);
   int (*sig_start)(gust_loop *loop, gust__sigw *s);
   void (*sig_close)(gust_loop *loop, gust__sigw *s);
+
+  /* Keeps a wrapped native loop alive (on) or not, for outstanding pool
+   * work. */
+  void (*hold)(gust_loop *loop, int on);
 
   /* TCP. The front end creates, binds and configures sockets; the backend
    * adopts the fd (tcp_open) and does the I/O. */
@@ -205,6 +220,13 @@ void gust__tcp_close_later(gust_tcp *t);
 void gust__tcp_orphan_all(gust_loop *loop);
 /* Front end only: completes the closes queued by gust__tcp_close_later(). */
 void gust__tcp_run_closing(gust_loop *loop);
+
+/* Thread pool hooks for loop.c. */
+int gust__pool_init(gust_loop *loop);
+/* Stops and joins the pool threads; drops unfinished work silently. */
+void gust__pool_destroy(gust_loop *loop);
+/* Runs the completions handed over from the pool (loop thread). */
+void gust__pool_complete(gust_loop *loop, gust__work *done);
 
 /* Maps an errno value to a GUST_E* code. */
 int gust__errno_code(int err);

@@ -6,7 +6,19 @@
 
 #include <ev.h>
 
+#include <unistd.h>
+
 #include "../tap.h"
+
+static void slow_work(void *ud) {
+  (void)ud;
+  usleep(20000);
+}
+
+static void work_done(gust_loop *loop, int status, void *ud) {
+  (void)loop;
+  *(int *)ud = status == 0 ? 1 : -1;
+}
 
 typedef struct embed {
   int soon, timer, native_timer;
@@ -65,6 +77,15 @@ int main(void) {
   is_int(e.native_timer, 1, "embed ev: the application's timer ran");
   is_int(e.timer, 1, "embed ev: a gust timer ran inside ev_run");
   is_int(e.soon, 2, "embed ev: deferred and thread-safe callbacks ran");
+
+  /* Outstanding pool work keeps the native loop running until its
+   * completion was delivered. */
+  {
+    int wd = 0;
+    gust_loop_queue_work(loop, slow_work, work_done, &wd, NULL);
+    ev_run(ev, 0);
+    is_int(wd, 1, "embed ev: pool work kept the native loop alive");
+  }
 
   gust_loop_call_later(loop, 0.01, stop_cb, NULL, NULL);
   is_int(gust_loop_run(loop), 0, "embed ev: gust_loop_run on a wrapped loop");
