@@ -97,6 +97,18 @@ GUST_EXTERN void gust_loop_stop(gust_loop *loop);
  * durations and for gust_loop_call_at_monotonic() deadlines. */
 GUST_EXTERN double gust_loop_now(const gust_loop *loop);
 
+/* A clock: returns seconds on a monotonic scale. */
+typedef double (*gust_clock_fn)(void *user_data);
+
+/* Replaces the loop's monotonic clock (gust_loop_now() and every timer
+ * deadline) with `fn(user_data)`; NULL restores the system's monotonic
+ * clock. Meant for tests that simulate time: the loop still waits in real
+ * time for the difference between a deadline and the clock's value, so a
+ * simulated clock should be moved to the deadline it wants to reach. Set it
+ * while no timer is pending. */
+GUST_EXTERN void gust_loop_set_clock(gust_loop *loop, gust_clock_fn fn,
+                                     void *user_data);
+
 /* Returns the wall clock in seconds since the Unix epoch: Tornado's
  * IOLoop.time(), the scale of gust_loop_call_at() deadlines. */
 GUST_EXTERN double gust_loop_time(const gust_loop *loop);
@@ -205,6 +217,57 @@ GUST_EXTERN int gust_loop_add_signal_handler(gust_loop *loop, int signum,
 /* Stops watching `signum`, restoring the previous disposition. Returns 0,
  * or GUST_ENOTFOUND if this loop does not watch it. */
 GUST_EXTERN int gust_loop_remove_signal_handler(gust_loop *loop, int signum);
+
+/* ------------------------------------------------------------------ */
+/* Periodic callbacks (Tornado's PeriodicCallback)                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct gust_periodic gust_periodic;
+
+/* A source of uniform random numbers in [0, 1). */
+typedef double (*gust_random_fn)(void *user_data);
+
+/* Creates a stopped periodic callback that calls `cb(loop, user_data)`
+ * every `period` seconds on `loop`. On success *out owns it (release with
+ * gust_periodic_free()). Returns 0, GUST_EINVAL if `period` is not positive
+ * (Tornado: "Periodic callback must have a positive callback_time") or
+ * `cb` is NULL, or GUST_ENOMEM. */
+GUST_EXTERN int gust_periodic_new(gust_periodic **out, gust_loop *loop,
+                                  double period, gust_loop_cb cb,
+                                  void *user_data);
+
+/* Sets the jitter fraction: each period becomes
+ * period * (1 + jitter * (random() - 0.5)). 0 (the default) disables it.
+ * Returns 0, or GUST_EINVAL for a negative or NaN value. */
+GUST_EXTERN int gust_periodic_set_jitter(gust_periodic *pc, double jitter);
+
+/* Replaces the random source used for jitter (default: the crypto
+ * backend's generator); NULL restores the default. */
+GUST_EXTERN void gust_periodic_set_random(gust_periodic *pc, gust_random_fn fn,
+                                          void *user_data);
+
+/* Starts calling: the first call is one period after now. Schedule after
+ * each call, with `now` read after the callback returned and `next` the
+ * previous deadline: if next <= now, next moves forward by whole periods
+ * past now (missed calls are skipped and the grid is kept); otherwise (the
+ * clock went backwards) next moves forward by one period. Returns 0,
+ * GUST_ENOMEM, or 0 with no effect if already running. */
+GUST_EXTERN int gust_periodic_start(gust_periodic *pc);
+
+/* Stops calling (no call happens after this returns). Safe inside the
+ * callback. */
+GUST_EXTERN void gust_periodic_stop(gust_periodic *pc);
+
+/* Returns 1 while started, 0 otherwise. */
+GUST_EXTERN int gust_periodic_is_running(const gust_periodic *pc);
+
+/* Returns the deadline of the next call on the gust_loop_now() clock
+ * (meaningful while running). */
+GUST_EXTERN double gust_periodic_next_time(const gust_periodic *pc);
+
+/* Stops and frees the periodic callback; safe inside its own callback.
+ * NULL is a no-op. */
+GUST_EXTERN void gust_periodic_free(gust_periodic *pc);
 
 /* ------------------------------------------------------------------ */
 /* Thread pool work and name resolution                                 */

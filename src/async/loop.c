@@ -112,8 +112,16 @@ static double clock_seconds(clockid_t id) {
 }
 
 double gust_loop_now(const gust_loop *loop) {
-  GUST__UNUSED(loop);
+  if (loop != NULL && loop->clock_fn != NULL)
+    return loop->clock_fn(loop->clock_ud);
   return clock_seconds(CLOCK_MONOTONIC);
+}
+
+void gust_loop_set_clock(gust_loop *loop, gust_clock_fn fn, void *user_data) {
+  if (loop == NULL)
+    return;
+  loop->clock_fn = fn;
+  loop->clock_ud = fn != NULL ? user_data : NULL;
 }
 
 double gust_loop_time(const gust_loop *loop) {

@@ -38,3 +38,10 @@ WORK_TESTS = t/async/work
 check_PROGRAMS += $(WORK_TESTS)
 TESTS += $(WORK_TESTS)
 VALGRIND_TESTS += $(WORK_TESTS)
+
+# Periodic callbacks (Tornado's PeriodicCallback).
+libgust_la_SOURCES += src/async/periodic.c
+PERIODIC_TESTS = t/async/periodic
+check_PROGRAMS += $(PERIODIC_TESTS)
+TESTS += $(PERIODIC_TESTS)
+VALGRIND_TESTS += $(PERIODIC_TESTS)

@@ -110,6 +110,9 @@ struct gust_loop {
   void *until_ud;
   int until_met;
 
+  gust_clock_fn clock_fn; /* NULL: CLOCK_MONOTONIC */
+  void *clock_ud;
+
   gust__cbring soon; /* call_soon FIFO, loop thread only */
 
   pthread_mutex_t ts_lock; /* guards ts and ts_wake */
