@@ -485,9 +485,17 @@ void gust__tcp_orphan_all(gust_loop *loop) {
 }
 
 void gust__tcp_run_closing(gust_loop *loop) {
+  gust_tcp *list = NULL;
+  /* The list is newest first: complete the closes in the order asked. */
   while (loop->closing != NULL) {
     gust_tcp *t = loop->closing;
     loop->closing = t->close_next;
+    t->close_next = list;
+    list = t;
+  }
+  while (list != NULL) {
+    gust_tcp *t = list;
+    list = t->close_next;
     if (loop->freeing)
       t->orphan = 1;
     gust__tcp_on_close(t);

@@ -530,6 +530,31 @@ static void test_teardown_and_oom(void) {
          "wrap: ev wrapper matches the backend");
 }
 
+/* Loops created and destroyed on two threads at once. */
+static void *churn_thread(void *arg) {
+  int i, *bad = arg;
+  for (i = 0; i < 100; i++) {
+    gust_loop *loop;
+    if (gust_loop_new(&loop, NULL) != 0) {
+      ++*bad;
+      continue;
+    }
+    gust_loop_call_soon(loop, count_cb, &(int){0});
+    gust_loop_free(loop);
+  }
+  return NULL;
+}
+
+static void test_init_close_race(void) {
+  pthread_t a, b;
+  int bad_a = 0, bad_b = 0;
+  pthread_create(&a, NULL, churn_thread, &bad_a);
+  pthread_create(&b, NULL, churn_thread, &bad_b);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  is_int(bad_a + bad_b, 0, "race: 200 loops created and freed on two threads");
+}
+
 int main(void) {
   note("loop backend: %s %s", gust_loop_backend_name(),
        gust_loop_backend_version());
@@ -542,6 +567,7 @@ int main(void) {
   if (tap_group("threadsafe")) {
     test_threadsafe();
     test_wakeup_idle();
+    test_init_close_race();
   }
   if (tap_group("fd"))
     test_fd_handlers();

@@ -559,6 +559,112 @@ static void test_connect_errors(void) {
   gust_loop_free(loop);
 }
 
+/* ------------------------------------------------------------------ */
+/* Pausing reads, empty writes                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct pstate {
+  gust_loop *loop;
+  gust_tcp *server_conn, *client;
+  char got[64];
+  size_t got_len;
+  int paused;
+  int reads_while_paused;
+  int empty_status, empty_calls;
+  int order[3], norder;
+  int done;
+} pstate;
+
+static void p_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  pstate *p = gust_tcp_data(tcp);
+  (void)suggested;
+  buf->base = p->got + p->got_len;
+  buf->len = sizeof(p->got) - 1 - p->got_len;
+}
+
+static void p_resume(gust_loop *loop, void *ud);
+
+static void p_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  pstate *p = gust_tcp_data(tcp);
+  (void)buf;
+  if (p->paused)
+    p->reads_while_paused++;
+  if (nread <= 0)
+    return;
+  p->got_len += (size_t)nread;
+  if (p->got_len == 3) {
+    /* Pause, let the client send more, resume later. */
+    gust_tcp_read_stop(tcp);
+    p->paused = 1;
+    gust_loop_call_later(p->loop, 0.05, p_resume, p, NULL);
+  } else if (p->got_len >= 6) {
+    p->done = 1;
+  }
+}
+
+static void p_resume(gust_loop *loop, void *ud) {
+  pstate *p = ud;
+  (void)loop;
+  p->paused = 0;
+  gust_tcp_read_start(p->server_conn, p_alloc, p_read);
+}
+
+static void p_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  pstate *p = gust_tcp_data(server);
+  if (status < 0)
+    return;
+  p->server_conn = conn;
+  gust_tcp_set_data(conn, p);
+  gust_tcp_read_start(conn, p_alloc, p_read);
+}
+
+static void p_wrote(gust_tcp *tcp, int status, void *ud) {
+  pstate *p = gust_tcp_data(tcp);
+  int k = (int)(intptr_t)ud;
+  if (k == 1) {
+    p->empty_status = status;
+    p->empty_calls++;
+  }
+  if (p->norder < 3)
+    p->order[p->norder++] = k;
+}
+
+static void p_connected(gust_tcp *tcp, int status) {
+  if (status != 0)
+    return;
+  gust_tcp_write(tcp, &(gust_vec){"abc", 3}, 1, p_wrote, (void *)(intptr_t)0);
+  gust_tcp_write(tcp, NULL, 0, p_wrote, (void *)(intptr_t)1);
+  gust_tcp_write(tcp, &(gust_vec){"def", 3}, 1, p_wrote, (void *)(intptr_t)2);
+}
+
+static void test_pause(void) {
+  static pstate p;
+  gust_tcp *ls[2];
+  gust_tcp_listen_opts opts;
+  size_t n;
+  int rc;
+  memset(&p, 0, sizeof(p));
+  memset(&opts, 0, sizeof(opts));
+  opts.family = 4;
+  gust_loop_new(&p.loop, NULL);
+  gust_tcp_listen(p.loop, "127.0.0.1", 0, &opts, p_accept, &p, ls, 2, &n);
+  gust_tcp_connect(p.loop, "127.0.0.1", gust_tcp_local_port(ls[0]), 10,
+                   p_connected, &p, &p.client);
+  rc = run_until_flag(p.loop, &p.done);
+  is_int(rc, 0, "pause: all bytes arrived");
+  is_str(p.got, "abcdef", "pause: in order across a read_stop/read_start");
+  is_int(p.reads_while_paused, 0, "pause: no read callback while stopped");
+  is_int(p.empty_calls, 1, "write: an empty write completes once");
+  is_int(p.empty_status, 0, "write: an empty write succeeds");
+  ok(p.norder == 3 && p.order[0] == 0 && p.order[1] == 1 && p.order[2] == 2,
+     "write: completions in queue order");
+  gust_tcp_close(p.client, NULL);
+  gust_tcp_close(p.server_conn, NULL);
+  gust_tcp_close(ls[0], NULL);
+  run_briefly(p.loop);
+  gust_loop_free(p.loop);
+}
+
 int main(void) {
   raise_nofile(4 * ECHO_CONNS + 64);
   note("loop backend: %s", gust_loop_backend_name());
@@ -572,5 +678,7 @@ int main(void) {
     test_big_write();
   if (tap_group("connect"))
     test_connect_errors();
+  if (tap_group("pause"))
+    test_pause();
   return done_testing();
 }
