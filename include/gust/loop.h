@@ -51,16 +51,18 @@ GUST_EXTERN int gust_loop_new(gust_loop **out, const gust_mem *mem);
  * must outlive the gust loop; after gust_loop_free() the native loop must
  * run once more (libuv closes handles in a later iteration) before
  * uv_loop_close(). Returns 0, GUST_EINVAL for a NULL loop, GUST_EEXIST if a
- * gust loop already wraps this native loop, GUST_ENOMEM, or GUST_ENOTSUP
- * when this library was built with the libev backend. */
+ * gust loop already wraps this native loop, GUST_ELIMIT when 64 native
+ * loops are already wrapped, GUST_ENOMEM, or GUST_ENOTSUP when this library
+ * was built with the libev backend. */
 GUST_EXTERN int gust_loop_wrap_uv(gust_loop **out, void *uv_loop,
                                   const gust_mem *mem);
 
 /* Creates a loop over an existing libev loop (`ev_loop` is a struct
  * ev_loop *) owned by the application, as gust_loop_wrap_uv() does for
  * libuv. The native loop must outlive the gust loop; nothing needs to run
- * after gust_loop_free(). Returns 0, GUST_EINVAL, GUST_EEXIST, GUST_ENOMEM,
- * or GUST_ENOTSUP when this library was built with the libuv backend. */
+ * after gust_loop_free(). Returns 0, GUST_EINVAL, GUST_EEXIST, GUST_ELIMIT,
+ * GUST_ENOMEM, or GUST_ENOTSUP when this library was built with the libuv
+ * backend. */
 GUST_EXTERN int gust_loop_wrap_ev(gust_loop **out, void *ev_loop,
                                   const gust_mem *mem);
 
