@@ -212,7 +212,10 @@ static void rearm(gust_loop *loop) {
   pthread_mutex_lock(&loop->ts_lock);
   ts_pending = loop->ts.len > 0 || loop->work_done != NULL;
   pthread_mutex_unlock(&loop->ts_lock);
-  gust__loop_backend.set_ready(loop, loop->soon.len > 0 || loop->stop_asked ||
+  /* A stop asked while not running waits for the next run: an
+   * application running a wrapped native loop must not spin on it. */
+  gust__loop_backend.set_ready(loop, loop->soon.len > 0 ||
+                                         (loop->stop_asked && loop->running) ||
                                          ts_pending || loop->closing != NULL);
   if (loop->heap_len > 0) {
     double delay = loop->heap[0]->when - gust_loop_now(loop);
@@ -612,7 +615,7 @@ void gust_loop_stop(gust_loop *loop) {
   if (loop == NULL)
     return;
   loop->stop_asked = 1;
-  if (!loop->dispatching)
+  if (!loop->dispatching && loop->running)
     gust__loop_backend.set_ready(loop, 1);
 }
 

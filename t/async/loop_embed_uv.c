@@ -71,6 +71,9 @@ int main(void) {
 
   /* The application's own uv_run returns once nothing is left: gust's
    * internal handles do not keep the loop alive, pending work does. */
+  /* A stop asked outside gust_loop_run() waits for the next run and must
+   * not keep the application's loop busy. */
+  gust_loop_stop(loop);
   uv_run(&uv, UV_RUN_DEFAULT);
   is_int(e.native_timer, 1, "embed uv: the application's timer ran");
   is_int(e.timer, 1, "embed uv: a gust timer ran inside uv_run");
