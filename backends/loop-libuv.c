@@ -327,13 +327,26 @@ typedef struct uvb_tcp {
   uvb *b;
   uv_connect_t creq;
   uv_shutdown_t sreq;
+  uv_tcp_t reject;  /* listeners: takes a connection gust could not */
+  int handles;      /* open handles in this record (h, reject) */
+  int rejecting;    /* `reject` is open or closing */
+  int reject_again; /* another connection waits for `reject` */
+  int closing;
 } uvb_tcp;
+
+/* One handle of the record has closed. */
+static void uvb_tcp_release(uvb_tcp *r) {
+  uvb *b = r->b;
+  if (--r->handles == 0)
+    gust__free(b->mem, r);
+  if (--b->open_handles == 0 && b->wrapped)
+    gust__free(b->mem, b);
+}
 
 static void uvb_on_tcp_close(uv_handle_t *h) {
   uvb_tcp *r = h->data;
   uvb *b = r->b;
   gust_tcp *t = r->t;
-  gust__free(b->mem, r);
   if (t != NULL) {
     t->be = NULL;
     gust__tcp_on_close(t);
@@ -342,8 +355,37 @@ static void uvb_on_tcp_close(uv_handle_t *h) {
     if (b->loop != NULL)
       uvb_set_ready(b->loop, 1);
   }
-  if (--b->open_handles == 0 && b->wrapped)
-    gust__free(b->mem, b);
+  uvb_tcp_release(r);
+}
+
+static void uvb_reject(uvb_tcp *r);
+
+static void uvb_on_reject_close(uv_handle_t *h) {
+  uvb_tcp *r = h->data;
+  r->rejecting = 0;
+  if (r->reject_again && !r->closing) {
+    r->reject_again = 0;
+    uvb_reject(r);
+  }
+  uvb_tcp_release(r);
+}
+
+/* libuv stops watching a listener until its waiting connection has been
+ * accepted: when gust cannot take one (out of memory), accept it into a
+ * handle kept for this and drop it, so that the listener goes on. */
+static void uvb_reject(uvb_tcp *r) {
+  if (r->rejecting) {
+    r->reject_again = 1;
+    return;
+  }
+  if (uv_tcp_init(r->b->uv, &r->reject) < 0)
+    return;
+  r->reject.data = r;
+  r->rejecting = 1;
+  r->handles++;
+  r->b->open_handles++;
+  uv_accept((uv_stream_t *)&r->h, (uv_stream_t *)&r->reject);
+  uv_close((uv_handle_t *)&r->reject, uvb_on_reject_close);
 }
 
 static uvb_tcp *uvb_tcp_new(gust_tcp *t) {
@@ -357,6 +399,7 @@ static uvb_tcp *uvb_tcp_new(gust_tcp *t) {
   }
   r->h.data = r;
   r->b = b;
+  r->handles = 1;
   b->open_handles++;
   return r;
 }
@@ -384,7 +427,9 @@ static int uvb_tcp_open(gust_tcp *t) {
 
 static void uvb_on_connection(uv_stream_t *s, int status) {
   uvb_tcp *r = s->data;
-  gust__tcp_on_connection(r->t, status < 0 ? uvb_code(status) : 0);
+  int rc = gust__tcp_on_connection(r->t, status < 0 ? uvb_code(status) : 0);
+  if (status == 0 && rc < 0 && rc != GUST_ECLOSED && !r->closing)
+    uvb_reject(r);
 }
 
 static int uvb_tcp_listen(gust_tcp *t, int backlog) {
@@ -501,6 +546,7 @@ static int uvb_tcp_shutdown(gust_tcp *t) {
 
 static void uvb_tcp_close(gust_tcp *t) {
   uvb_tcp *r = t->be;
+  r->closing = 1;
   uv_close((uv_handle_t *)&r->h, uvb_on_tcp_close);
 }
 
