@@ -164,14 +164,21 @@ static void live_cb(gust_loop *loop, void *ud) {
   }
 }
 
+static int flag_is_set(gust_loop *loop, void *ud) {
+  (void)loop;
+  return *(int *)ud;
+}
+
 static void end_cb(gust_loop *loop, void *ud) {
   (void)loop;
   *(int *)ud = 1;
 }
 
-static int flag_set(gust_loop *loop, void *ud) {
+/* Until three runs happened, or a generous watchdog. */
+static int three_or_end(gust_loop *loop, void *ud) {
+  live *l = ud;
   (void)loop;
-  return *(int *)ud;
+  return l->calls >= 3 || l->done;
 }
 
 static void test_live(void) {
@@ -180,6 +187,7 @@ static void test_live(void) {
   gust_periodic *bad;
   double start;
   int end = 0;
+  gust_timer wd;
   gust_loop_new(&loop, NULL);
   is_int(gust_periodic_new(&bad, loop, 0, live_cb, NULL), GUST_EINVAL,
          "periodic: period 0 refused");
@@ -196,11 +204,15 @@ static void test_live(void) {
   start = gust_loop_now(loop);
   gust_periodic_start(l.pc);
   ok(gust_periodic_is_running(l.pc), "periodic: running after start");
-  gust_loop_call_later(loop, 0.2, end_cb, &end, NULL);
-  gust_loop_run_until(loop, flag_set, &end);
+  gust_loop_call_later(loop, 20, end_cb, &l.done, &wd);
+  gust_loop_run_until(loop, three_or_end, &l);
+  /* A little longer, to see that no fourth run comes. */
+  gust_loop_call_later(loop, 0.05, end_cb, &end, NULL);
+  gust_loop_run_until(loop, flag_is_set, &end);
+  gust_loop_cancel(loop, wd);
   is_int(l.calls, 3, "periodic: three runs, then stopped from the callback");
   ok(l.first - start >= 0.0099, "periodic: first run one period after start");
-  ok(l.last - l.first >= 0.0199, "periodic: runs one period apart");
+  ok(l.last - start >= 0.0299, "periodic: the third run on the third period");
   ok(!gust_periodic_is_running(l.pc), "periodic: stopped");
   gust_periodic_free(l.pc);
 
@@ -210,8 +222,11 @@ static void test_live(void) {
   gust_periodic_new(&l.pc, loop, 0.01, live_cb, &l);
   gust_periodic_set_jitter(l.pc, 0.5);
   gust_periodic_start(l.pc);
-  gust_loop_call_later(loop, 0.2, end_cb, &end, NULL);
-  gust_loop_run_until(loop, flag_set, &end);
+  gust_loop_call_later(loop, 20, end_cb, &l.done, &wd);
+  gust_loop_run_until(loop, three_or_end, &l);
+  gust_loop_call_later(loop, 0.05, end_cb, &end, NULL);
+  gust_loop_run_until(loop, flag_is_set, &end);
+  gust_loop_cancel(loop, wd);
   is_int(l.calls, 3, "periodic: freed from its own callback, with jitter");
   gust_loop_free(loop);
 }
