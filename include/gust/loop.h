@@ -211,7 +211,8 @@ typedef void (*gust_loop_signal_cb)(gust_loop *loop, int signum,
  * handler exists the signal's default action does not happen. Only one
  * loop in the process may watch a given signal. Returns 0, GUST_EINVAL for
  * a bad signal number or NULL callback, GUST_EEXIST if this loop already
- * watches `signum`, GUST_ENOMEM, or GUST_ESYS. */
+ * watches `signum`, GUST_EBUSY if another loop does, GUST_ENOMEM, or
+ * GUST_ESYS. */
 GUST_EXTERN int gust_loop_add_signal_handler(gust_loop *loop, int signum,
                                              gust_loop_signal_cb cb,
                                              void *user_data);

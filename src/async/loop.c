@@ -423,6 +423,30 @@ void gust__loop_dispatch(gust_loop *loop) {
 /* Life cycle                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Which loop watches each signal: libev aborts when two loops watch one
+ * signal, so the rule is enforced here, the same on both backends. */
+static pthread_mutex_t signal_lock = PTHREAD_MUTEX_INITIALIZER;
+static const gust_loop *signal_owner[NSIG];
+
+static int signal_claim(const gust_loop *loop, int signum) {
+  int rc = 0;
+  pthread_mutex_lock(&signal_lock);
+  if (signal_owner[signum] == loop)
+    rc = GUST_EEXIST;
+  else if (signal_owner[signum] != NULL)
+    rc = GUST_EBUSY;
+  else
+    signal_owner[signum] = loop;
+  pthread_mutex_unlock(&signal_lock);
+  return rc;
+}
+
+static void signal_release(int signum) {
+  pthread_mutex_lock(&signal_lock);
+  signal_owner[signum] = NULL;
+  pthread_mutex_unlock(&signal_lock);
+}
+
 /* Native loops already wrapped, so that one cannot be wrapped twice. */
 static pthread_mutex_t wrapped_lock = PTHREAD_MUTEX_INITIALIZER;
 static gust_loop *wrapped_list[64];
@@ -548,6 +572,7 @@ void gust_loop_free(gust_loop *loop) {
     gust__sigw *s = loop->sigs;
     loop->sigs = s->next;
     gust__loop_backend.sig_close(loop, s);
+    signal_release(s->signum);
     gust__free(mem, s);
   }
   /* Pool threads hand work back through the backend's wakeup. */
@@ -714,17 +739,20 @@ int gust_loop_add_signal_handler(gust_loop *loop, int signum,
   if (loop == NULL || cb == NULL || signum <= 0 || signum >= NSIG ||
       signum == SIGKILL || signum == SIGSTOP)
     return GUST_EINVAL;
-  for (s = loop->sigs; s != NULL; s = s->next)
-    if (s->signum == signum)
-      return GUST_EEXIST;
+  rc = signal_claim(loop, signum);
+  if (rc < 0)
+    return rc;
   s = gust__calloc(loop->mem, 1, sizeof(*s));
-  if (s == NULL)
+  if (s == NULL) {
+    signal_release(signum);
     return GUST_ENOMEM;
+  }
   s->signum = signum;
   s->cb = cb;
   s->ud = user_data;
   rc = gust__loop_backend.sig_start(loop, s);
   if (rc < 0) {
+    signal_release(signum);
     gust__free(loop->mem, s);
     return rc;
   }
@@ -742,6 +770,7 @@ int gust_loop_remove_signal_handler(gust_loop *loop, int signum) {
     if (s->signum == signum) {
       *pp = s->next;
       gust__loop_backend.sig_close(loop, s);
+      signal_release(signum);
       gust__free(loop->mem, s);
       return 0;
     }

@@ -469,6 +469,13 @@ static void test_signals(void) {
          "signal: second handler refused");
   is_int(gust_loop_add_signal_handler(loop, SIGKILL, sig_cb, NULL), GUST_EINVAL,
          "signal: SIGKILL refused");
+  {
+    gust_loop *other;
+    gust_loop_new(&other, NULL);
+    is_int(gust_loop_add_signal_handler(other, SIGTERM, sig_cb, NULL),
+           GUST_EBUSY, "signal: a second loop cannot watch the same signal");
+    gust_loop_free(other);
+  }
   gust_loop_call_later(loop, WATCHDOG, stop_cb, &fired, &wd);
   gust_loop_call_later(loop, 0.01, raise_cb, NULL, NULL);
   gust_loop_run(loop);
@@ -482,6 +489,10 @@ static void test_signals(void) {
   is_int(gust_loop_remove_signal_handler(loop, SIGTERM), GUST_ENOTFOUND,
          "signal: removing twice reports ENOTFOUND");
   /* SIGINT stays registered: gust_loop_free() removes it. */
+  gust_loop_free(loop);
+  gust_loop_new(&loop, NULL);
+  is_int(gust_loop_add_signal_handler(loop, SIGINT, sig_cb, NULL), 0,
+         "signal: a freed loop released its signals");
   gust_loop_free(loop);
 }
 
