@@ -169,7 +169,8 @@ static void test_timers(void) {
      s->fired_at[2] - start);
   ok(s->fired_at[2] - start < 10.0, "timers: 60 ms timer fired (generously)");
   is_int(gust_loop_cancel(loop, s->handles[0]), GUST_ENOTFOUND,
-         "timers: cancel after firing is harmless");
+         "timers: cancel after firing is harmless "
+         "(test_remove_timeout_after_fire)");
   is_int(gust_loop_cancel(loop, (gust_timer){NULL, 0}), GUST_ENOTFOUND,
          "timers: cancel of a zeroed handle");
 
@@ -184,7 +185,9 @@ static void test_timers(void) {
   rc = run_until_flag(loop, &s->done);
   is_int(rc, 0, "timers: cancel-from-timer run ended");
   ok(s->n == 1 && s->seq[0] == 9,
-     "timers: the cancelled timer did not run (%d ran)", s->n);
+     "timers: the cancelled timer did not run "
+     "(test_remove_timeout_from_timeout; %d ran)",
+     s->n);
 
   /* Wall-clock deadlines. */
   memset(s, 0, sizeof(*s));
@@ -208,7 +211,8 @@ static void test_timers(void) {
     if (gust_loop_cancel(loop, h) != 0)
       break;
   }
-  is_int(i, 2000, "timers: 2000 add/cancel pairs");
+  is_int(i, 2000,
+         "timers: 2000 add/cancel pairs (test_remove_timeout_cleanup)");
   gust_loop_free(loop);
 }
 
@@ -235,7 +239,8 @@ static void test_run_stop(void) {
   gust_loop_call_soon(loop, reentrant_cb, NULL);
   rc = gust_loop_run(loop);
   is_int(rc, 0, "run: returns 0 after stop");
-  is_int(g_reentrant_rc, GUST_EBUSY, "run: run inside run is refused");
+  is_int(g_reentrant_rc, GUST_EBUSY,
+         "run: run inside run is refused (test_reentrant)");
 
   gust_loop_stop(loop);
   gust_loop_call_soon(loop, count_cb, &count);
@@ -353,7 +358,8 @@ static void test_wakeup_idle(void) {
   is_int(gust_loop_run(loop), 0, "wakeup: run returned");
   pthread_join(th, NULL);
   ok(!fired && gust_loop_now(loop) - start < WATCHDOG / 2,
-     "wakeup: an idle loop is woken from another thread");
+     "wakeup: an idle loop is woken from another thread "
+     "(test_add_callback_wakeup_other_thread)");
   gust_loop_cancel(loop, wd);
   gust_loop_free(loop);
 }
@@ -409,20 +415,24 @@ static void test_fd_handlers(void) {
   is_int(gust_loop_add_handler(loop, s.pfd[0], GUST_LOOP_READ, fd_read_cb, &s),
          0, "fd: read handler added");
   is_int(gust_loop_add_handler(loop, s.pfd[0], GUST_LOOP_READ, fd_read_cb, &s),
-         GUST_EEXIST, "fd: a second handler on one fd is refused");
+         GUST_EEXIST,
+         "fd: a second handler on one fd is refused (test_multiple_add)");
   is_int(gust_loop_add_handler(loop, s.pfd[1], 0, fd_write_cb, &s), 0,
          "fd: write-end handler added with no events");
   is_int(gust_loop_update_handler(loop, s.pfd[1], GUST_LOOP_WRITE), 0,
          "fd: handler updated to write readiness");
   is_int(gust_loop_add_handler(loop, -1, GUST_LOOP_READ, fd_read_cb, &s),
          GUST_EINVAL, "fd: negative fd refused");
-  is_int(gust_loop_remove_handler(loop, 999), GUST_ENOTFOUND,
-         "fd: remove without add is a harmless no-op");
+  is_int(
+      gust_loop_remove_handler(loop, 999), GUST_ENOTFOUND,
+      "fd: remove without add is a harmless no-op (test_remove_without_add)");
   rc = run_until_flag(loop, &s.done);
   is_int(rc, 0, "fd: data crossed the pipe");
   is_int(s.writes, 1, "fd: one write readiness, then the handler was muted");
   is_str(s.got, "ping", "fd: the reader got the bytes");
-  is_int(s.other_events, 0, "fd: a read-only handler gets no write events");
+  is_int(s.other_events, 0,
+         "fd: a read-only handler gets no write events "
+         "(test_read_while_writeable)");
   is_int(gust_loop_remove_handler(loop, s.pfd[1]), 0, "fd: writer removed");
 
   /* A handler that removes itself while more data is pending. */
@@ -432,7 +442,8 @@ static void test_fd_handlers(void) {
   if (write(s.pfd[1], "abcd", 4) != 4)
     bail_out("write");
   rc = run_until_flag(loop, &s.done);
-  ok(rc == 0 && s.reads == 1, "fd: handler removed itself from its callback");
+  ok(rc == 0 && s.reads == 1, "fd: handler removed itself from its callback "
+                              "(test_remove_handler_from_handler)");
   is_int(gust_loop_remove_handler(loop, s.pfd[0]), GUST_ENOTFOUND,
          "fd: the handler is gone");
   /* Left registered on purpose: gust_loop_free() must release it. */
@@ -563,7 +574,9 @@ static void test_init_close_race(void) {
   pthread_create(&b, NULL, churn_thread, &bad_b);
   pthread_join(a, NULL);
   pthread_join(b, NULL);
-  is_int(bad_a + bad_b, 0, "race: 200 loops created and freed on two threads");
+  is_int(bad_a + bad_b, 0,
+         "race: 200 loops created and freed on two threads "
+         "(test_init_close_race)");
 }
 
 int main(void) {

@@ -60,7 +60,8 @@ int main(void) {
   is_int(gust_loop_wrap_ev(&loop, ev, &fm.mem), 0, "embed ev: wrapped");
   ok(gust_loop_native(loop) == ev, "embed ev: native loop is the caller's");
   is_int(gust_loop_wrap_ev(&again, ev, NULL), GUST_EEXIST,
-         "embed ev: wrapping one native loop twice is refused");
+         "embed ev: wrapping one native loop twice is refused "
+         "(test_explicit_asyncio_loop)");
   ok(again == NULL, "embed ev: no second loop was created");
   is_int(gust_loop_wrap_uv(&again, ev, NULL), GUST_ENOTSUP,
          "embed ev: the libuv wrapper is not supported here");

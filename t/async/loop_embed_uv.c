@@ -58,7 +58,8 @@ int main(void) {
   is_int(gust_loop_wrap_uv(&loop, &uv, &fm.mem), 0, "embed uv: wrapped");
   ok(gust_loop_native(loop) == &uv, "embed uv: native loop is the caller's");
   is_int(gust_loop_wrap_uv(&again, &uv, NULL), GUST_EEXIST,
-         "embed uv: wrapping one native loop twice is refused");
+         "embed uv: wrapping one native loop twice is refused "
+         "(test_explicit_asyncio_loop)");
   ok(again == NULL, "embed uv: no second loop was created");
   is_int(gust_loop_wrap_ev(&again, &uv, NULL), GUST_ENOTSUP,
          "embed uv: the libev wrapper is not supported here");

@@ -140,9 +140,11 @@ static void test_parallel(void) {
          "pool: NULL work refused");
   rc = run_until_flag(loop, &p->done);
   is_int(rc, 0, "pool: both completions delivered");
-  ok(p->a_saw_b && p->b_saw_a, "pool: two blocking jobs ran in parallel");
+  ok(p->a_saw_b && p->b_saw_a,
+     "pool: two blocking jobs ran in parallel (test_run_in_executor_gen)");
   is_int(p->on_loop_thread, 0, "pool: work ran off the loop thread");
-  is_int(p->done_wrong_thread, 0, "pool: completions ran on the loop thread");
+  is_int(p->done_wrong_thread, 0,
+         "pool: completions ran on the loop thread (test_add_future_threads)");
   is_int(p->done_status_bad, 0, "pool: completions reported success");
   gust_loop_free(loop);
   event_destroy(&p->a_started);
