@@ -289,6 +289,7 @@ typedef struct evb_tcp {
   gust_tcp *t;
   struct ev_loop *ev;
   int connecting;
+  int shut_sent; /* shutdown(SHUT_WR) was issued */
 } evb_tcp;
 
 /* Most connections taken from one listener readiness. */
@@ -395,8 +396,9 @@ static void evb_flush(evb_tcp *r) {
   if (t->closing)
     return;
   ev_io_stop(r->ev, &r->wio);
-  if (t->shut && !t->wrote_eof && t->shutdown_cb != NULL) {
+  if (t->shut && !r->shut_sent) {
     int rc = shutdown(t->fd, SHUT_WR) == 0 ? 0 : gust__errno_code(errno);
+    r->shut_sent = 1;
     gust__tcp_on_shutdown(t, rc);
   }
 }

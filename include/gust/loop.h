@@ -439,8 +439,8 @@ GUST_EXTERN int gust_tcp_write(gust_tcp *tcp, const gust_vec *vec, size_t n,
 GUST_EXTERN size_t gust_tcp_write_queue_size(const gust_tcp *tcp);
 
 /* Shuts down the write side once every queued write has completed; reading
- * goes on. Returns 0, GUST_ESTATE (not connected, already shut down,
- * closing) or GUST_ENOMEM. */
+ * goes on. `cb` may be NULL. Returns 0, GUST_ESTATE (not connected, already
+ * shut down, closing) or GUST_ENOMEM. */
 GUST_EXTERN int gust_tcp_shutdown(gust_tcp *tcp, gust_tcp_shutdown_cb cb);
 
 /* Closes the handle. Pending writes fail with GUST_ECANCELLED, a pending

@@ -571,6 +571,7 @@ typedef struct pstate {
   int paused;
   int reads_while_paused;
   int empty_status, empty_calls;
+  int eof;
   int order[3], norder;
   int done;
 } pstate;
@@ -589,6 +590,8 @@ static void p_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
   (void)buf;
   if (p->paused)
     p->reads_while_paused++;
+  if (nread == GUST_EEOF)
+    p->eof = 1;
   if (nread <= 0)
     return;
   p->got_len += (size_t)nread;
@@ -658,6 +661,12 @@ static void test_pause(void) {
   is_int(p.empty_status, 0, "write: an empty write succeeds");
   ok(p.norder == 3 && p.order[0] == 0 && p.order[1] == 1 && p.order[2] == 2,
      "write: completions in queue order");
+  is_int(gust_tcp_shutdown(p.client, NULL), 0,
+         "shutdown: accepted without a callback");
+  is_int(gust_tcp_shutdown(p.client, NULL), GUST_ESTATE,
+         "shutdown: a second shutdown is refused");
+  rc = run_until_flag(p.loop, &p.eof);
+  is_int(rc, 0, "shutdown: the peer read EOF");
   gust_tcp_close(p.client, NULL);
   gust_tcp_close(p.server_conn, NULL);
   gust_tcp_close(ls[0], NULL);
