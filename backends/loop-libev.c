@@ -289,26 +289,42 @@ typedef struct evb_tcp {
   gust_tcp *t;
   struct ev_loop *ev;
   int connecting;
-  int shut_sent; /* shutdown(SHUT_WR) was issued */
+  int shut_sent;  /* shutdown(SHUT_WR) was issued */
+  ev_timer pause; /* listeners: resumes accepting after a failure */
 } evb_tcp;
 
 /* Most connections taken from one listener readiness. */
 #define EVB_ACCEPT_BATCH 64
 #define EVB_READ_SIZE    65536
+/* Seconds a listener rests after accept failed (out of fds or memory): it
+ * stays readable, and retrying at once would spin. */
+#define EVB_ACCEPT_PAUSE 0.1
+
+static void evb_on_accept_pause(struct ev_loop *ev, ev_timer *w, int revents) {
+  evb_tcp *r = w->data;
+  GUST__UNUSED(revents);
+  ev_io_start(ev, &r->rio);
+}
 
 static void evb_on_accept(struct ev_loop *ev, ev_io *io, int revents) {
   /* The listener's record may be freed by a callback below (close); the
    * handle itself stays valid until a later iteration. */
   gust_tcp *t = ((evb_tcp *)io->data)->t;
   int i;
-  GUST__UNUSED(ev);
   GUST__UNUSED(revents);
   for (i = 0; i < EVB_ACCEPT_BATCH; i++) {
     int rc = gust__tcp_on_connection(t, 0);
     if (rc == GUST_EAGAIN || rc == GUST_ECLOSED)
       break;
-    if (rc < 0 && rc != GUST_ECONNRESET)
+    if (rc < 0 && rc != GUST_ECONNRESET) {
+      if (!t->closing) {
+        evb_tcp *r = t->be;
+        ev_io_stop(ev, &r->rio);
+        ev_timer_set(&r->pause, EVB_ACCEPT_PAUSE, 0.);
+        ev_timer_start(ev, &r->pause);
+      }
       break;
+    }
   }
 }
 
@@ -412,7 +428,8 @@ static int evb_tcp_open(gust_tcp *t) {
   r->ev = b->ev;
   ev_io_init(&r->rio, evb_on_read, t->fd, EV_READ);
   ev_io_init(&r->wio, evb_on_writable, t->fd, EV_WRITE);
-  r->rio.data = r->wio.data = r;
+  ev_timer_init(&r->pause, evb_on_accept_pause, EVB_ACCEPT_PAUSE, 0.);
+  r->rio.data = r->wio.data = r->pause.data = r;
   t->be = r;
   return 0;
 }
@@ -491,6 +508,7 @@ static void evb_tcp_close(gust_tcp *t) {
   if (r != NULL) {
     ev_io_stop(r->ev, &r->rio);
     ev_io_stop(r->ev, &r->wio);
+    ev_timer_stop(r->ev, &r->pause);
     gust__free(t->mem, r);
     t->be = NULL;
   }

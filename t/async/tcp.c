@@ -742,6 +742,92 @@ static void test_accept_oom(void) {
   close(b);
 }
 
+/* ------------------------------------------------------------------ */
+/* Out of file descriptors while accepting                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct estate {
+  int emfile;
+  int accepted;
+  int done;
+} estate;
+
+static void e_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  estate *e = gust_tcp_data(server);
+  if (status == GUST_EMFILE)
+    e->emfile++;
+  if (conn != NULL) {
+    e->accepted++;
+    gust_tcp_close(conn, NULL);
+  }
+}
+
+static void e_end(gust_loop *loop, void *ud) {
+  (void)loop;
+  *(int *)ud = 1;
+}
+
+static int flag_accepted(gust_loop *loop, void *ud) {
+  estate *e = ud;
+  (void)loop;
+  return e->accepted > 0 || e->done;
+}
+
+static void test_accept_emfile(void) {
+  static estate e;
+  gust_loop *loop;
+  gust_tcp *ls[2];
+  gust_tcp_listen_opts opts;
+  struct rlimit saved, low;
+  size_t n;
+  int port, a, b, lowest, rc;
+  memset(&e, 0, sizeof(e));
+  memset(&opts, 0, sizeof(opts));
+  opts.family = 4;
+  gust_loop_new(&loop, NULL);
+  gust_tcp_listen(loop, "127.0.0.1", 0, &opts, e_accept, &e, ls, 2, &n);
+  port = gust_tcp_local_port(ls[0]);
+  a = raw_connect(port);
+  /* No new fd can be made: the lowest free one is at the limit. */
+  lowest = dup(0);
+  close(lowest);
+  getrlimit(RLIMIT_NOFILE, &saved);
+  low = saved;
+  low.rlim_cur = (rlim_t)lowest;
+  if (setrlimit(RLIMIT_NOFILE, &low) != 0) {
+    skip(3, "cannot lower RLIMIT_NOFILE");
+    close(a);
+    gust_tcp_close(ls[0], NULL);
+    gust_loop_free(loop);
+    return;
+  }
+  /* For a while: the failure is reported, without spinning on it. */
+  gust_loop_call_later(loop, 0.3, e_end, &e.done, NULL);
+  gust_loop_run_until(loop, flag_set, &e.done);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  {
+    /* libev reports the failure and keeps the connection waiting; libuv
+     * accepts it into its reserve fd and drops it without a report. */
+    char c;
+    ssize_t got = recv(a, &c, 1, MSG_DONTWAIT);
+    int dropped = got == 0 || (got < 0 && errno == ECONNRESET);
+    ok(e.emfile >= 1 || dropped,
+       "emfile: the failure was reported or the connection dropped");
+  }
+  ok(e.emfile <= 10, "emfile: reported a few times, not in a busy loop (%d)",
+     e.emfile);
+  b = raw_connect(port);
+  e.done = 0;
+  gust_loop_call_later(loop, WATCHDOG, e_end, &e.done, NULL);
+  rc = gust_loop_run_until(loop, flag_accepted, &e);
+  ok(rc == 0 && e.accepted >= 1, "emfile: accepting resumes with free fds");
+  gust_tcp_close(ls[0], NULL);
+  run_briefly(loop);
+  gust_loop_free(loop);
+  close(a);
+  close(b);
+}
+
 int main(void) {
   raise_nofile(4 * ECHO_CONNS + 64);
   note("loop backend: %s", gust_loop_backend_name());
@@ -759,5 +845,7 @@ int main(void) {
     test_pause();
   if (tap_group("oom"))
     test_accept_oom();
+  if (tap_group("emfile"))
+    test_accept_emfile();
   return done_testing();
 }
