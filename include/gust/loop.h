@@ -47,7 +47,8 @@ GUST_EXTERN int gust_loop_new(gust_loop **out, const gust_mem *mem);
 /* Creates a loop over an existing libuv loop (`uv_loop` is a uv_loop_t *)
  * owned by the application, which keeps running it with uv_run() or
  * gust_loop_run(). gust's internal handles do not keep the native loop
- * alive on their own; pending timers and open sockets do. The native loop
+ * alive on their own; pending callbacks and timers, fd handlers, open
+ * sockets and outstanding pool work do. The native loop
  * must outlive the gust loop; after gust_loop_free() the native loop must
  * run once more (libuv closes handles in a later iteration) before
  * uv_loop_close(). Returns 0, GUST_EINVAL for a NULL loop, GUST_EEXIST if a
@@ -118,8 +119,8 @@ GUST_EXTERN double gust_loop_time(const gust_loop *loop);
 /* Schedules `cb` to run on the next loop iteration (Tornado's
  * add_callback). Callbacks run in the order they were scheduled; one
  * scheduled by a callback runs in the following iteration, so a callback
- * that reschedules itself never starves I/O. Returns 0 or GUST_ENOMEM (then
- * `cb` will not be called). */
+ * that reschedules itself never starves I/O. Returns 0, GUST_EINVAL for a
+ * NULL callback, or GUST_ENOMEM (then `cb` will not be called). */
 GUST_EXTERN int gust_loop_call_soon(gust_loop *loop, gust_loop_cb cb,
                                     void *user_data);
 
@@ -127,7 +128,7 @@ GUST_EXTERN int gust_loop_call_soon(gust_loop *loop, gust_loop_cb cb,
  * inside the loop's own callbacks). Wakes the loop if it is waiting; many
  * calls before the loop wakes cost one wakeup, and every callback queued
  * before the wakeup is handled runs in that iteration, in queue order.
- * Returns 0 or GUST_ENOMEM. */
+ * Returns 0, GUST_EINVAL for a NULL callback, or GUST_ENOMEM. */
 GUST_EXTERN int gust_loop_call_soon_threadsafe(gust_loop *loop, gust_loop_cb cb,
                                                void *user_data);
 
@@ -269,7 +270,7 @@ GUST_EXTERN int gust_periodic_is_running(const gust_periodic *pc);
 GUST_EXTERN double gust_periodic_next_time(const gust_periodic *pc);
 
 /* Stops and frees the periodic callback; safe inside its own callback.
- * NULL is a no-op. */
+ * Free it before its loop. NULL is a no-op. */
 GUST_EXTERN void gust_periodic_free(gust_periodic *pc);
 
 /* ------------------------------------------------------------------ */
@@ -390,7 +391,8 @@ typedef struct gust_tcp_listen_opts {
  * sockets are IPv6-only, SO_REUSEADDR is set, and with port 0 every socket
  * gets the port the first one was given. Each listener calls `cb` for every
  * connection (or accept failure). Up to `max` listeners are stored in
- * `out` (owned by the caller: close each), their number in *count. `opts`
+ * `out` (owned by the caller: close each), their number in *count; further
+ * addresses are skipped. `opts`
  * may be NULL. Returns 0, GUST_EINVAL, GUST_EADDRINUSE, GUST_ERESOLVE,
  * GUST_ENOTSUP, GUST_EMFILE, GUST_ENOMEM or GUST_ESYS; on failure no
  * listener is left open. */
