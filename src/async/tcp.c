@@ -146,8 +146,13 @@ int gust_tcp_listen(gust_loop *loop, const char *host, int port,
             htons((uint16_t)bound_port);
     }
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      rc = gust__errno_code(errno);
+      int err = errno;
       close(fd);
+      /* A host with IPv6 switched off still lists ::1 for "localhost":
+       * skip that address, as bind_sockets does. */
+      if (err == EADDRNOTAVAIL && ai->ai_family == AF_INET6)
+        continue;
+      rc = gust__errno_code(err);
       break;
     }
     t = tcp_alloc(loop);
