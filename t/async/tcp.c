@@ -828,6 +828,99 @@ static void test_accept_emfile(void) {
   close(b);
 }
 
+/* ------------------------------------------------------------------ */
+/* Every allocation failing in turn                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct fstate {
+  gust_tcp *client, *server_conn;
+  int connected, accepted, wrote, stopped;
+} fstate;
+
+static void f_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  fstate *f = gust_tcp_data(server);
+  (void)status;
+  if (conn != NULL) {
+    f->accepted++;
+    if (f->server_conn == NULL)
+      f->server_conn = conn;
+    else
+      gust_tcp_close(conn, NULL);
+  }
+}
+
+static void f_wrote(gust_tcp *tcp, int status, void *ud) {
+  fstate *f = ud;
+  (void)tcp;
+  if (status == 0)
+    f->wrote++;
+}
+
+static void f_connected(gust_tcp *tcp, int status) {
+  fstate *f = gust_tcp_data(tcp);
+  if (status == 0) {
+    f->connected++;
+    gust_tcp_write(tcp, &(gust_vec){"hello", 5}, 1, f_wrote, f);
+  }
+}
+
+static void f_stop(gust_loop *loop, void *ud) {
+  ((fstate *)ud)->stopped = 1;
+  gust_loop_stop(loop);
+}
+
+static void test_failmem_sweep(void) {
+  gust_failmem fm;
+  unsigned long k;
+  int leaks = 0, completed = 0, failed_calls = 0;
+  for (k = 1; k <= 40; k++) {
+    static fstate f;
+    gust_loop *loop;
+    gust_tcp *ls[2] = {NULL, NULL};
+    gust_tcp_listen_opts opts;
+    size_t n = 0, i;
+    memset(&f, 0, sizeof(f));
+    memset(&opts, 0, sizeof(opts));
+    opts.family = 4;
+    gust_failmem_init(&fm, NULL);
+    if (gust_loop_new(&loop, &fm.mem) != 0) {
+      leaks++;
+      continue;
+    }
+    gust_loop_call_later(loop, 10, f_stop, &f, NULL);
+    gust_failmem_reset(&fm, k);
+    if (gust_tcp_listen(loop, "127.0.0.1", 0, &opts, f_accept, &f, ls, 2, &n) ==
+            0 &&
+        gust_tcp_connect(loop, "127.0.0.1", gust_tcp_local_port(ls[0]), 5,
+                         f_connected, &f, &f.client) == 0) {
+      /* Only one allocation fails: a second try succeeds. */
+      if (gust_loop_call_later(loop, 0.05, f_stop, &f, NULL) != 0)
+        gust_loop_call_later(loop, 0.05, f_stop, &f, NULL);
+      gust_loop_run(loop);
+      if (f.connected && f.wrote)
+        completed++;
+    } else {
+      failed_calls++;
+    }
+    gust_failmem_reset(&fm, 0);
+    if (f.client != NULL)
+      gust_tcp_close(f.client, NULL);
+    if (f.server_conn != NULL)
+      gust_tcp_close(f.server_conn, NULL);
+    for (i = 0; i < n; i++)
+      gust_tcp_close(ls[i], NULL);
+    run_briefly(loop);
+    gust_loop_free(loop);
+    if (fm.live_blocks != 0)
+      leaks++;
+  }
+  is_int(leaks, 0, "failmem: every failing allocation in turn leaks nothing");
+  ok(failed_calls > 0, "failmem: some calls reported the failure (%d)",
+     failed_calls);
+  ok(completed > 0, "failmem: later failure points still complete (%d)",
+     completed);
+}
+
 int main(void) {
   raise_nofile(4 * ECHO_CONNS + 64);
   note("loop backend: %s", gust_loop_backend_name());
@@ -847,5 +940,7 @@ int main(void) {
     test_accept_oom();
   if (tap_group("emfile"))
     test_accept_emfile();
+  if (tap_group("failmem"))
+    test_failmem_sweep();
   return done_testing();
 }
