@@ -218,7 +218,7 @@ GUST_EXTERN int gust_loop_add_signal_handler(gust_loop *loop, int signum,
                                              gust_loop_signal_cb cb,
                                              void *user_data);
 
-/* Stops watching `signum`, restoring the previous disposition. Returns 0,
+/* Stops watching `signum`, restoring the default disposition. Returns 0,
  * or GUST_ENOTFOUND if this loop does not watch it. */
 GUST_EXTERN int gust_loop_remove_signal_handler(gust_loop *loop, int signum);
 
