@@ -86,6 +86,14 @@ typedef ptrdiff_t gust_ssize;
   XX(TLS_NOCERT, -308, 1, "peer sent no certificate but one is required")      \
   XX(TLS_CONFIG, -309, 0, "unusable TLS certificate, key, CA or option")       \
   /* loop, sockets, resolver (-350 .. -399) */                                 \
+  XX(LOOPSTOPPED, -350, 0, "loop stopped before the condition was met")        \
+  XX(ADDRINUSE, -351, 0, "address already in use")                             \
+  XX(CONNREFUSED, -352, 1, "connection refused")                               \
+  XX(CONNRESET, -353, 1, "connection reset by peer")                           \
+  XX(RESOLVE, -354, 0, "name resolution failed")                               \
+  XX(ADDRNOTAVAIL, -355, 0, "address not available")                           \
+  XX(NETUNREACH, -356, 1, "network or host unreachable")                       \
+  XX(MFILE, -357, 0, "too many open files")                                    \
   /* cookies, signed values, XSRF (-400 .. -449) */                            \
   XX(SIGNATURE, -400, 0, "signed value: invalid signature")                    \
   XX(EXPIRED, -401, 0, "signed value: expired")                                \
