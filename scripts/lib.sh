@@ -12,7 +12,7 @@ bootstrap() {
     stale=1
   else
     for f in "$top/configure.ac" "$top/Makefile.am" "$top"/m4/gust_*.m4 \
-             $(find "$top" -name local.mk -not -path "$top/build/*"); do
+             $(find "$top" -name "*.mk" -not -path "$top/build/*"); do
       if [ "$f" -nt "$top/configure" ] || [ "$f" -nt "$top/Makefile.in" ]; then
         stale=1
         break

@@ -22,8 +22,7 @@ endif
 check_PROGRAMS += $(LOOP_EMBED_TESTS)
 TESTS += $(LOOP_EMBED_TESTS)
 VALGRIND_TESTS += $(LOOP_EMBED_TESTS)
-EXTRA_DIST += t/async/loop_embed_uv.c t/async/loop_embed_ev.c doc/loop.md \
-	doc/design-loop.md
+EXTRA_DIST += t/async/loop_embed_uv.c t/async/loop_embed_ev.c doc/loop.md
 
 # TCP front end (sockets, binding, write queue); the I/O is the backend's.
 libgust_la_SOURCES += src/async/tcp.c
