@@ -1,0 +1,1 @@
+## future module (futures, locks, queues, executor): sources, header, tests.

@@ -1,0 +1,1 @@
+## gzip module: streaming codec and HTTP integration: sources, header, tests, fuzz, bench.
