@@ -159,8 +159,8 @@ typedef int (*gust_ws_random_fn)(void *buf, size_t n, void *user_data);
 typedef struct gust_ws_deflate_params {
   int server_no_context_takeover; /* server resets its compressor */
   int client_no_context_takeover; /* client resets its compressor */
-  int server_max_window_bits;     /* 9..15 (0 = 15) */
-  int client_max_window_bits;     /* 9..15 (0 = 15) */
+  int server_max_window_bits;     /* 8..15 (0 = 15); 8 only for the peer */
+  int client_max_window_bits;     /* 8..15 (0 = 15); 8 only for the peer */
 } gust_ws_deflate_params;
 
 /* Connection settings. A zero-initialised struct gives the defaults: server
@@ -278,6 +278,229 @@ GUST_EXTERN void gust_ws_consume_output(gust_ws *ws, size_t n);
 
 /* Returns the state of the closing handshake. */
 GUST_EXTERN gust_ws_state gust_ws_get_state(const gust_ws *ws);
+
+/* ------------------------------------------------------------------ */
+/* Opening handshake                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Length of a Sec-WebSocket-Key (base64 of 16 bytes) and of a
+ * Sec-WebSocket-Accept value (base64 of a SHA-1), without the NUL. */
+#define GUST_WS_KEY_LEN    24
+#define GUST_WS_ACCEPT_LEN 28
+
+/* Computes Sec-WebSocket-Accept for `key` (the header value as received;
+ * surrounding OWS is ignored) into `out`, which receives
+ * GUST_WS_ACCEPT_LEN characters and a NUL. Returns 0, or the codes of
+ * gust_hash(). */
+GUST_EXTERN int gust_ws_accept_key(const char *key, size_t key_len, char *out);
+
+/* Draws a fresh client key from `random` (NULL = gust_random_bytes) into
+ * `out`: GUST_WS_KEY_LEN characters and a NUL. Returns 0 or the
+ * generator's negative code. */
+GUST_EXTERN int gust_ws_client_key(char *out, gust_ws_random_fn random,
+                                   void *user_data);
+
+/* Tornado's default origin rule: the host[:port] part of the Origin URL,
+ * lowercased, must equal the request's Host value exactly (port
+ * included). Returns 1 if the origin is allowed, 0 otherwise (including a
+ * schemeless or malformed origin). */
+GUST_EXTERN int gust_ws_check_origin(gust_slice origin, gust_slice host);
+
+/* Decides whether a cross-origin request is allowed: returns 1 to allow,
+ * 0 to refuse with 403. `origin` is the Origin (or Sec-WebSocket-Origin)
+ * value, `req` the request headers. */
+typedef int (*gust_ws_origin_fn)(gust_slice origin, const gust_headers *req,
+                                 void *user_data);
+
+/* An upgrade request as seen by a server. */
+typedef struct gust_ws_request {
+  gust_slice method;              /* e.g. "GET"; empty = not checked */
+  int http_major, http_minor;     /* request version */
+  int has_body;                   /* 1 if the request has a body */
+  const gust_headers *headers;    /* request headers (required) */
+  gust_ws_origin_fn check_origin; /* NULL = gust_ws_check_origin() rule */
+  void *origin_user_data;
+} gust_ws_request;
+
+/* The server's verdict on an upgrade request. On refusal `status` is 405,
+ * 400, 403 or 426 and `body` Tornado's text; for 426 `header_name` /
+ * `header_value` name the header to add ("Sec-WebSocket-Version", "13").
+ * On success `status` is 101 and `key` the client's key (a view into the
+ * request headers, valid while they are unchanged). */
+typedef struct gust_ws_verdict {
+  int status;
+  const char *body;
+  const char *header_name;
+  const char *header_value;
+  gust_slice key;
+} gust_ws_verdict;
+
+/* Validates an upgrade request in Tornado's order: method GET (405),
+ * Upgrade: websocket (400), Connection: upgrade (400), origin (403),
+ * Sec-WebSocket-Version: 13 (426), then Host, a key that decodes to 16
+ * bytes, HTTP/1.1 or later and no body (400). The first failure decides.
+ * Returns 0 (verdict 101) or GUST_EWS_HANDSHAKE (verdict says what to
+ * answer), or GUST_EINVAL for NULL arguments. */
+GUST_EXTERN int gust_ws_server_check(const gust_ws_request *req,
+                                     gust_ws_verdict *verdict);
+
+/* Adds the 101 response's WebSocket headers to `out`: Upgrade,
+ * Connection, Sec-WebSocket-Accept for `key`, and Sec-WebSocket-Protocol /
+ * Sec-WebSocket-Extensions when the slices are not empty. Returns 0, or the
+ * codes of gust_headers_add() and gust_hash(). */
+GUST_EXTERN int gust_ws_server_response(gust_headers *out, gust_slice key,
+                                        gust_slice subprotocol,
+                                        gust_slice extensions);
+
+/* Most subprotocols gust_ws_parse_protocols() accepts in one request. */
+#define GUST_WS_MAX_PROTOCOLS 32
+
+/* Splits every Sec-WebSocket-Protocol value of `h` into tokens (comma
+ * list, OWS trimmed, empty elements skipped) into `out` (room for `max`).
+ * The slices point into `h` and stay valid while it is unchanged. Returns
+ * the number of tokens, GUST_ESYNTAX (an element is not a token) or
+ * GUST_ELIMIT (more than `max`). */
+GUST_EXTERN gust_ssize gust_ws_parse_protocols(const gust_headers *h,
+                                               gust_slice *out, size_t max);
+
+/* Picks the subprotocol to answer: the first one the client offered (in
+ * its preference order) that is in `supported`. Returns 0 with *chosen
+ * set (a view into the headers), GUST_ENOTFOUND when nothing matches (send
+ * no Sec-WebSocket-Protocol header), or the codes of
+ * gust_ws_parse_protocols(). */
+GUST_EXTERN int gust_ws_select_subprotocol(const gust_headers *req,
+                                           const char *const *supported,
+                                           size_t n_supported,
+                                           gust_slice *chosen);
+
+/* Adds a client's upgrade headers to `out`: Upgrade, Connection,
+ * Sec-WebSocket-Key (`key`, from gust_ws_client_key()),
+ * Sec-WebSocket-Version: 13, and Sec-WebSocket-Protocol /
+ * Sec-WebSocket-Extensions when `protocols` / `extensions` are not NULL.
+ * Returns 0 or the codes of gust_headers_add(). */
+GUST_EXTERN int gust_ws_client_request(gust_headers *out, const char *key,
+                                       const char *protocols,
+                                       const char *extensions);
+
+/* Verifies a server's response to a client's upgrade (RFC 6455 4.1):
+ * status 101, Upgrade and Connection, the accept value for `key`, and a
+ * Sec-WebSocket-Protocol that is absent or one of the `n_offered` offered
+ * ones (then stored in *chosen, else *chosen is empty). Extensions are
+ * checked separately (gust_ws_deflate_check_response()). Returns 0, or
+ * GUST_EWS_HANDSHAKE with a static reason in *why (if not NULL). */
+GUST_EXTERN int gust_ws_client_check(int status, const gust_headers *resp,
+                                     const char *key,
+                                     const char *const *offered,
+                                     size_t n_offered, gust_slice *chosen,
+                                     const char **why);
+
+/* ------------------------------------------------------------------ */
+/* Extension header parsing                                             */
+/* ------------------------------------------------------------------ */
+
+#define GUST_WS_EXT_MAX        8    /* elements per header set */
+#define GUST_WS_EXT_PARAMS_MAX 8    /* parameters per element */
+#define GUST_WS_EXT_MAX_BYTES  4096 /* joined header value */
+
+typedef struct gust_ws_ext_param {
+  gust_slice name;
+  gust_slice value; /* unquoted; empty when has_value is 0 */
+  int has_value;
+} gust_ws_ext_param;
+
+typedef struct gust_ws_ext {
+  gust_slice name;
+  size_t n_params;
+  gust_ws_ext_param params[GUST_WS_EXT_PARAMS_MAX];
+} gust_ws_ext;
+
+/* Parsed Sec-WebSocket-Extensions (all values, in order). The slices
+ * point into `text`, owned by the struct: release with
+ * gust_ws_extensions_free(). */
+typedef struct gust_ws_extensions {
+  size_t count;
+  gust_ws_ext ext[GUST_WS_EXT_MAX];
+  gust_buf text;
+} gust_ws_extensions;
+
+/* Parses every Sec-WebSocket-Extensions value of `h` (RFC 6455 9.1:
+ * 1#(token *(";" token ["=" (token / quoted-string)])), quoted values must
+ * be tokens once unescaped) into `out`, which is initialised first
+ * (allocating with `mem`, NULL = default). No header gives count 0.
+ * Returns 0, GUST_ESYNTAX, GUST_ELIMIT (over the bounds above) or
+ * GUST_ENOMEM; free `out` in every case. */
+GUST_EXTERN int gust_ws_extensions_parse(gust_ws_extensions *out,
+                                         const gust_headers *h,
+                                         const gust_mem *mem);
+
+/* As gust_ws_extensions_parse() for one header value. */
+GUST_EXTERN int gust_ws_extensions_parse_value(gust_ws_extensions *out,
+                                               const char *value, size_t len,
+                                               const gust_mem *mem);
+
+/* Releases the memory of a parsed extension list. */
+GUST_EXTERN void gust_ws_extensions_free(gust_ws_extensions *ext);
+
+/* ------------------------------------------------------------------ */
+/* permessage-deflate negotiation (RFC 7692)                            */
+/* ------------------------------------------------------------------ */
+
+/* What an endpoint wants from permessage-deflate. Zero = defaults.
+ *
+ * Server side (gust_ws_deflate_negotiate()):
+ *  - server_max_window_bits: the largest window gust's compressor may use
+ *    (9..15, 0 = 15); answered when lower than the client allows.
+ *  - client_max_window_bits: the window to ask of the client (9..15, 0 =
+ *    no request); only possible if the client offered the parameter.
+ *  - *_no_context_takeover: add the parameter even if not offered.
+ * Client side (gust_ws_deflate_offer(), gust_ws_deflate_check_response()):
+ *  - server_max_window_bits: request this window of the server (9..15, 0 =
+ *    no request).
+ *  - client_max_window_bits: the largest window gust's compressor may use
+ *    (9..15, 0 = 15); always offered, bare when 0.
+ *  - *_no_context_takeover: request / announce the parameter.
+ * Memory per connection (zlib, after one message, both streams created):
+ * window 15 / memLevel 8 (the defaults) about 261 KiB deflate + 38 KiB
+ * inflate; 12 / 5 about 37 KiB + 10 KiB. See doc/ws.md. */
+typedef struct gust_ws_deflate_config {
+  int server_max_window_bits;
+  int client_max_window_bits;
+  int server_no_context_takeover;
+  int client_no_context_takeover;
+} gust_ws_deflate_config;
+
+/* Server: walks the client's offers (from gust_ws_extensions_parse()) in
+ * order and accepts the first permessage-deflate offer it can honour.
+ * Offers with an unknown, repeated or invalid parameter are declined, and
+ * so is one demanding server_max_window_bits=8 (zlib cannot compress with
+ * an 8-bit window). On acceptance the agreed parameters go to *agreed and
+ * the Sec-WebSocket-Extensions value to answer is appended to `response`.
+ * `cfg` may be NULL. Returns 1 (accepted), 0 (no acceptable offer: answer
+ * without the extension), GUST_EINVAL or GUST_ENOMEM. */
+GUST_EXTERN int gust_ws_deflate_negotiate(const gust_ws_extensions *offers,
+                                          const gust_ws_deflate_config *cfg,
+                                          gust_ws_deflate_params *agreed,
+                                          gust_buf *response);
+
+/* Client: appends the offer to send as Sec-WebSocket-Extensions to `out`
+ * (e.g. "permessage-deflate; client_max_window_bits"). `cfg` may be NULL.
+ * Returns 0, GUST_EINVAL (a window outside 9..15) or GUST_ENOMEM. */
+GUST_EXTERN int gust_ws_deflate_offer(const gust_ws_deflate_config *cfg,
+                                      gust_buf *out);
+
+/* Client: checks the server's Sec-WebSocket-Extensions against the offer
+ * made with `cfg` (may be NULL). No extension in the response sets
+ * *accepted to 0. A single valid permessage-deflate element sets
+ * *accepted to 1 and fills *agreed. Returns 0, or GUST_EWS_EXTENSION for
+ * anything else: an unknown extension, several elements, an unknown,
+ * repeated or invalid parameter, client_max_window_bits above the offered
+ * value or equal to 8, a server window above the requested one, or a
+ * requested server_no_context_takeover left out. Fail the connection then.
+ */
+GUST_EXTERN int
+gust_ws_deflate_check_response(const gust_ws_extensions *resp,
+                               const gust_ws_deflate_config *cfg,
+                               gust_ws_deflate_params *agreed, int *accepted);
 
 #ifdef __cplusplus
 }

@@ -52,7 +52,7 @@ static int default_random(void *buf, size_t n, void *user_data) {
 }
 
 static int valid_bits(int bits) {
-  return bits == 0 || (bits >= 9 && bits <= 15);
+  return bits == 0 || (bits >= 8 && bits <= 15);
 }
 
 int gust_ws_new(gust_ws **out, const gust_ws_config *cfg, const gust_mem *mem) {

@@ -42,8 +42,12 @@ int gust__ws_zip_new(gust__ws_zip **out, const gust_mem *mem,
   int cbits = bits_or_default(p->client_max_window_bits);
 
   *out = NULL;
-  if (sbits < 9 || sbits > 15 || cbits < 9 || cbits > 15 || level < -1 ||
+  if (sbits < 8 || sbits > 15 || cbits < 8 || cbits > 15 || level < -1 ||
       level > 9 || mem_level < 1 || mem_level > 9)
+    return GUST_EINVAL;
+  /* zlib cannot compress with an 8-bit raw window; a peer that limits
+   * itself to 8 is inflated with 9 (a larger window is always fine). */
+  if ((role == GUST_WS_SERVER ? sbits : cbits) == 8)
     return GUST_EINVAL;
   z = (gust__ws_zip *)gust__calloc(mem, 1, sizeof *z);
   if (z == NULL)
@@ -60,6 +64,8 @@ int gust__ws_zip_new(gust__ws_zip **out, const gust_mem *mem,
     z->inf_bits = sbits;
     z->def_reset = p->client_no_context_takeover != 0;
   }
+  if (z->inf_bits < 9)
+    z->inf_bits = 9;
   *out = z;
   return 0;
 }
@@ -219,5 +225,221 @@ int gust__ws_zip_inflate(gust__ws_zip *z, const uint8_t *data, size_t len,
     if (rc < 0)
       return rc;
   }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Negotiation                                                          */
+/* ------------------------------------------------------------------ */
+
+enum { P_SNCT, P_CNCT, P_SMWB, P_CMWB, P_COUNT };
+static const char *const param_names[P_COUNT] = {
+    "server_no_context_takeover", "client_no_context_takeover",
+    "server_max_window_bits", "client_max_window_bits"};
+
+/* The parameters of one permessage-deflate element; bits: -1 = absent,
+ * 0 = present without value (client_max_window_bits only). */
+typedef struct pmd {
+  int snct, cnct;
+  int smwb, cmwb;
+} pmd;
+
+/* Window-bits value: "8".."15", no leading zero (quoted forms arrive
+ * unquoted from the parser). */
+static int parse_bits(gust_slice v) {
+  if (v.len == 1 && v.ptr[0] >= '8' && v.ptr[0] <= '9')
+    return v.ptr[0] - '0';
+  if (v.len == 2 && v.ptr[0] == '1' && v.ptr[1] >= '0' && v.ptr[1] <= '5')
+    return 10 + (v.ptr[1] - '0');
+  return -1;
+}
+
+/* Decodes an element's parameters. `is_response` makes a bare
+ * client_max_window_bits invalid. Returns 0 or -1 (decline / fail). */
+static int parse_pmd(const gust_ws_ext *e, int is_response, pmd *out) {
+  int seen[P_COUNT] = {0, 0, 0, 0};
+  size_t i;
+
+  out->snct = out->cnct = 0;
+  out->smwb = out->cmwb = -1;
+  for (i = 0; i < e->n_params; i++) {
+    const gust_ws_ext_param *p = &e->params[i];
+    int k;
+    for (k = 0; k < P_COUNT; k++)
+      if (gust_slice_eq(p->name, gust_slice_cstr(param_names[k])))
+        break;
+    if (k == P_COUNT || seen[k]++)
+      return -1;
+    switch (k) {
+    case P_SNCT:
+    case P_CNCT:
+      if (p->has_value)
+        return -1;
+      if (k == P_SNCT)
+        out->snct = 1;
+      else
+        out->cnct = 1;
+      break;
+    case P_SMWB:
+      if (!p->has_value || (out->smwb = parse_bits(p->value)) < 0)
+        return -1;
+      break;
+    default:
+      if (!p->has_value) {
+        if (is_response)
+          return -1;
+        out->cmwb = 0;
+      } else if ((out->cmwb = parse_bits(p->value)) < 0) {
+        return -1;
+      }
+      break;
+    }
+  }
+  return 0;
+}
+
+static int cfg_bits_ok(int bits) {
+  return bits == 0 || (bits >= 9 && bits <= 15);
+}
+
+static int append_params(gust_buf *out, const gust_ws_deflate_params *a,
+                         int with_smwb, int with_cmwb) {
+  int rc = gust_buf_append_str(out, "permessage-deflate");
+  if (rc == 0 && a->server_no_context_takeover)
+    rc = gust_buf_append_str(out, "; server_no_context_takeover");
+  if (rc == 0 && a->client_no_context_takeover)
+    rc = gust_buf_append_str(out, "; client_no_context_takeover");
+  if (rc == 0 && with_smwb)
+    rc = gust_buf_printf(out, "; server_max_window_bits=%d",
+                         a->server_max_window_bits);
+  if (rc == 0 && with_cmwb)
+    rc = gust_buf_printf(out, "; client_max_window_bits=%d",
+                         a->client_max_window_bits);
+  return rc;
+}
+
+int gust_ws_deflate_negotiate(const gust_ws_extensions *offers,
+                              const gust_ws_deflate_config *cfg,
+                              gust_ws_deflate_params *agreed,
+                              gust_buf *response) {
+  static const gust_ws_deflate_config none = {0, 0, 0, 0};
+  size_t i;
+
+  if (offers == NULL || agreed == NULL || response == NULL)
+    return GUST_EINVAL;
+  if (cfg == NULL)
+    cfg = &none;
+  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
+      !cfg_bits_ok(cfg->client_max_window_bits))
+    return GUST_EINVAL;
+  for (i = 0; i < offers->count; i++) {
+    const gust_ws_ext *e = &offers->ext[i];
+    int own = cfg->server_max_window_bits ? cfg->server_max_window_bits : 15;
+    int with_smwb = 0, with_cmwb = 0;
+    gust_ws_deflate_params a;
+    size_t start = response->len;
+    pmd o;
+    int rc;
+
+    if (!gust_slice_eq(e->name, gust_slice_cstr("permessage-deflate")) ||
+        parse_pmd(e, 0, &o) < 0)
+      continue;
+    memset(&a, 0, sizeof a);
+    a.server_no_context_takeover = o.snct || cfg->server_no_context_takeover;
+    a.client_no_context_takeover = o.cnct || cfg->client_no_context_takeover;
+    if (o.smwb == 8)
+      continue; /* we may only answer <= 8, and zlib cannot compress so */
+    if (o.smwb > 0) {
+      a.server_max_window_bits = o.smwb < own ? o.smwb : own;
+      with_smwb = 1;
+    } else if (own < 15) {
+      a.server_max_window_bits = own;
+      with_smwb = 1;
+    }
+    if (o.cmwb > 0) {
+      /* The client already bounds itself; we may tighten it further. */
+      int want = cfg->client_max_window_bits;
+      a.client_max_window_bits = want && want < o.cmwb ? want : o.cmwb;
+      with_cmwb = 1;
+    } else if (o.cmwb == 0 && cfg->client_max_window_bits) {
+      a.client_max_window_bits = cfg->client_max_window_bits;
+      with_cmwb = 1;
+    }
+    rc = append_params(response, &a, with_smwb, with_cmwb);
+    if (rc < 0) {
+      gust_buf_truncate(response, start);
+      return rc;
+    }
+    *agreed = a;
+    return 1;
+  }
+  return 0;
+}
+
+int gust_ws_deflate_offer(const gust_ws_deflate_config *cfg, gust_buf *out) {
+  static const gust_ws_deflate_config none = {0, 0, 0, 0};
+  size_t start;
+  int rc;
+
+  if (out == NULL)
+    return GUST_EINVAL;
+  if (cfg == NULL)
+    cfg = &none;
+  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
+      !cfg_bits_ok(cfg->client_max_window_bits))
+    return GUST_EINVAL;
+  start = out->len;
+  rc = gust_buf_append_str(out, "permessage-deflate");
+  if (rc == 0 && cfg->server_no_context_takeover)
+    rc = gust_buf_append_str(out, "; server_no_context_takeover");
+  if (rc == 0 && cfg->client_no_context_takeover)
+    rc = gust_buf_append_str(out, "; client_no_context_takeover");
+  if (rc == 0 && cfg->server_max_window_bits)
+    rc = gust_buf_printf(out, "; server_max_window_bits=%d",
+                         cfg->server_max_window_bits);
+  if (rc == 0)
+    rc = gust_buf_append_str(out, "; client_max_window_bits");
+  if (rc == 0 && cfg->client_max_window_bits)
+    rc = gust_buf_printf(out, "=%d", cfg->client_max_window_bits);
+  if (rc < 0)
+    gust_buf_truncate(out, start);
+  return rc;
+}
+
+int gust_ws_deflate_check_response(const gust_ws_extensions *resp,
+                                   const gust_ws_deflate_config *cfg,
+                                   gust_ws_deflate_params *agreed,
+                                   int *accepted) {
+  static const gust_ws_deflate_config none = {0, 0, 0, 0};
+  int own;
+  pmd o;
+
+  if (resp == NULL || agreed == NULL || accepted == NULL)
+    return GUST_EINVAL;
+  if (cfg == NULL)
+    cfg = &none;
+  *accepted = 0;
+  memset(agreed, 0, sizeof *agreed);
+  if (resp->count == 0)
+    return 0;
+  if (resp->count != 1 ||
+      !gust_slice_eq(resp->ext[0].name,
+                     gust_slice_cstr("permessage-deflate")) ||
+      parse_pmd(&resp->ext[0], 1, &o) < 0)
+    return GUST_EWS_EXTENSION;
+  own = cfg->client_max_window_bits ? cfg->client_max_window_bits : 15;
+  if (o.cmwb > 0 && (o.cmwb > own || o.cmwb == 8))
+    return GUST_EWS_EXTENSION;
+  if (cfg->server_max_window_bits &&
+      (o.smwb < 0 || o.smwb > cfg->server_max_window_bits))
+    return GUST_EWS_EXTENSION;
+  if (cfg->server_no_context_takeover && !o.snct)
+    return GUST_EWS_EXTENSION;
+  agreed->server_no_context_takeover = o.snct;
+  agreed->client_no_context_takeover = o.cnct;
+  agreed->server_max_window_bits = o.smwb > 0 ? o.smwb : 0;
+  agreed->client_max_window_bits =
+      o.cmwb > 0 ? o.cmwb : (cfg->client_max_window_bits ? own : 0);
+  *accepted = 1;
   return 0;
 }
