@@ -150,14 +150,20 @@ int gust__ws_zip_deflate(gust__ws_zip *z, const uint8_t *data, size_t len,
       break;
   }
   if (fin) {
-    if (out->len - start < 4 ||
-        memcmp(out->ptr + out->len - 4, sync_tail, 4) != 0) {
+    if (out->len == start) {
+      /* Nothing new since the last flush: an empty stored block, which is
+       * what an empty message looks like on the wire. */
+      if ((rc = gust_buf_append_byte(out, 0)) < 0)
+        return rc;
+    } else if (out->len - start < 4 ||
+               memcmp(out->ptr + out->len - 4, sync_tail, 4) != 0) {
       gust_buf_truncate(out, start);
       return GUST_EINTERNAL;
+    } else {
+      gust_buf_truncate(out, out->len - 4);
+      if (out->len == start && (rc = gust_buf_append_byte(out, 0)) < 0)
+        return rc;
     }
-    gust_buf_truncate(out, out->len - 4);
-    if (out->len == start) /* cannot happen with zlib; keep the rule */
-      gust_buf_append_byte(out, 0);
     if (z->def_reset)
       deflateReset(&z->def);
   }

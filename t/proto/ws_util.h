@@ -15,7 +15,7 @@ static const uint8_t wt_key[4] = {0x37, 0xfa, 0x21, 0x3d};
 
 /* Appends one frame: `b0` is FIN|RSV|opcode; masked with wt_key if
  * `masked`. */
-static void wt_frame(gust_buf *b, uint8_t b0, const void *p, size_t n,
+static inline void wt_frame(gust_buf *b, uint8_t b0, const void *p, size_t n,
                      int masked) {
   uint8_t h[GUST_WS_MAX_HEADER];
   size_t hl = gust_ws_frame_header_write(h, b0 >> 7, b0 & 0x70u, b0 & 0x0Fu, n,
@@ -32,7 +32,7 @@ static void wt_frame(gust_buf *b, uint8_t b0, const void *p, size_t n,
 
 /* Appends a printable form of bytes: printable ASCII as is, others \xHH;
  * long payloads as their length and a checksum. */
-static void wt_describe(gust_buf *t, const uint8_t *p, size_t n) {
+static inline void wt_describe(gust_buf *t, const uint8_t *p, size_t n) {
   size_t i;
   if (n > 48) {
     uint32_t sum = 0;
@@ -52,7 +52,7 @@ static void wt_describe(gust_buf *t, const uint8_t *p, size_t n) {
 /* Describes the frames in `out` (as sent by an endpoint of `sender`
  * role): "text:..;", "pong:..;", "close:1000;", "close;". Continuations
  * show as "cont:". Frames with RSV1 are prefixed "z". */
-static void wt_describe_output(gust_buf *t, const uint8_t *p, size_t n) {
+static inline void wt_describe_output(gust_buf *t, const uint8_t *p, size_t n) {
   while (n > 0) {
     gust_ws_frame_header h;
     gust_ssize r = gust_ws_frame_parse(p, n, &h);
@@ -99,13 +99,13 @@ typedef struct wt_run {
   int flags_ok;    /* streaming first/last flags were consistent */
 } wt_run;
 
-static void wt_run_free(wt_run *r) {
+static inline void wt_run_free(wt_run *r) {
   gust_buf_free(&r->events);
   gust_buf_free(&r->output);
 }
 
 /* Drains events into the transcript. Returns 1 after a terminal event. */
-static int wt_drain(gust_ws *ws, wt_run *r, gust_buf *acc, int *in_msg) {
+static inline int wt_drain(gust_ws *ws, wt_run *r, gust_buf *acc, int *in_msg) {
   for (;;) {
     gust_ws_event ev;
     int rc = gust_ws_next_event(ws, &ev);
@@ -153,7 +153,7 @@ static int wt_drain(gust_ws *ws, wt_run *r, gust_buf *acc, int *in_msg) {
 
 /* Feeds `n` bytes in pieces: at one cut (`cut` < n) or in steps of `step`
  * bytes. `cfg` may be NULL. */
-static void wt_run_stream(wt_run *r, const gust_ws_config *cfg,
+static inline void wt_run_stream(wt_run *r, const gust_ws_config *cfg,
                           const uint8_t *p, size_t n, size_t cut, size_t step,
                           const gust_mem *mem) {
   gust_ws *ws = NULL;
