@@ -15,3 +15,4 @@ check_PROGRAMS += $(WS_TESTS)
 TESTS += $(WS_TESTS)
 VALGRIND_TESTS += $(WS_TESTS)
 EXTRA_DIST += t/proto/ws_util.h
+EXTRA_DIST += doc/ws.md doc/design-ws.md
