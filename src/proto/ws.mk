@@ -16,3 +16,11 @@ TESTS += $(WS_TESTS)
 VALGRIND_TESTS += $(WS_TESTS)
 EXTRA_DIST += t/proto/ws_util.h
 EXTRA_DIST += doc/ws.md doc/design-ws.md
+
+bin_PROGRAMS += tools/gust-wsdump
+tools_gust_wsdump_SOURCES = tools/gust-wsdump.c
+tools_gust_wsdump_LDADD = libgust.la libgust-proto.la
+tools_gust_wsdump_LDFLAGS = $(GUST_SAN_CFLAGS)
+dist_man_MANS += doc/man/gust-wsdump.1
+TESTS += t/tools/wsdump.sh
+EXTRA_DIST += t/tools/wsdump.sh
