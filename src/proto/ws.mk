@@ -53,3 +53,9 @@ fuzz_ws_handshake_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DGUST_FUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/ws_handshake"'
 EXTRA_DIST += fuzz/corpus/ws_frame fuzz/corpus/ws_handshake \
 	fuzz/ws_frame.dict fuzz/ws_handshake.dict
+
+# Benchmark (built, not run by make check: its figures depend on the
+# machine). Run build/.../bench/ws [seconds-per-figure].
+noinst_PROGRAMS += bench/ws
+bench_ws_SOURCES = bench/ws.c
+bench_ws_LDADD = libgust-proto.la

@@ -552,8 +552,8 @@ static int data_frame(gust_ws *ws, gust_ws_event *ev) {
                 "corrupt compressed data", ws->in_offset);
       return rc < 0 ? rc : -1;
     }
-    data = dst->ptr + before;
     dlen = dst->len - before;
+    data = dlen != 0 ? dst->ptr + before : NULL;
     if ((rc = check_text(ws, ev, data, dlen, final, ws->in_offset, 0)) < 0)
       return rc;
     input_consume(ws, avail);
@@ -566,8 +566,7 @@ static int data_frame(gust_ws *ws, gust_ws_event *ev) {
       rc = gust_buf_append(&ws->msg, data, dlen);
       if (rc < 0)
         return ws->fatal = rc;
-      data = ws->msg.ptr + ws->msg.len - dlen;
-      input_consume(ws, avail);
+      input_consume(ws, avail); /* the event shows ws->msg instead */
     } else {
       ws->consume_later = avail;
     }
