@@ -1,44 +1,83 @@
-/* WebSocket payload masking (RFC 6455 5.3), a word at a time. */
+/* WebSocket payload masking (RFC 6455 5.3) at memory speed: 16-byte
+ * vectors where the compiler offers them (GCC and clang vector extensions,
+ * plain SSE2/NEON code), 64-bit words otherwise, with memcpy loads and
+ * stores so that any alignment is fine. */
 #include "base/base_int.h"
 
 #include <gust/ws.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define GUST__WS_VECTORS 1
+typedef uint64_t mask_v16 __attribute__((vector_size(16)));
+#endif
+
 void gust_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len,
                        const uint8_t *key, uint64_t offset) {
-  uint8_t k[4];
+  uint8_t k[16];
+  uint64_t kw;
   size_t i = 0;
   unsigned r = (unsigned)(offset & 3);
 
-  /* Rotate the key so that k[0] applies to src[0]; the loop below then
-   * needs no per-byte index arithmetic. */
-  k[0] = key[r & 3];
+  /* Rotate the key so that k[0] applies to src[0]; every later block then
+   * starts at a multiple of 4 and uses the same pattern. */
+  k[0] = key[r];
   k[1] = key[(r + 1) & 3];
   k[2] = key[(r + 2) & 3];
   k[3] = key[(r + 3) & 3];
+  memcpy(k + 4, k, 4);
+  memcpy(k + 8, k, 8);
+  memcpy(&kw, k, 8);
+#ifdef GUST__WS_VECTORS
   if (len >= 16) {
-    uint64_t kw;
-    uint8_t k8[8];
-    memcpy(k8, k, 4);
-    memcpy(k8 + 4, k, 4);
-    memcpy(&kw, k8, 8);
-    /* memcpy loads and stores compile to plain unaligned moves; the
-     * compiler is free to vectorise the two-word body. */
+    mask_v16 kv;
+    memcpy(&kv, k, 16);
+    for (; i + 64 <= len; i += 64) {
+      mask_v16 a, b, c, d;
+      memcpy(&a, src + i, 16);
+      memcpy(&b, src + i + 16, 16);
+      memcpy(&c, src + i + 32, 16);
+      memcpy(&d, src + i + 48, 16);
+      a ^= kv;
+      b ^= kv;
+      c ^= kv;
+      d ^= kv;
+      memcpy(dst + i, &a, 16);
+      memcpy(dst + i + 16, &b, 16);
+      memcpy(dst + i + 32, &c, 16);
+      memcpy(dst + i + 48, &d, 16);
+    }
     for (; i + 16 <= len; i += 16) {
-      uint64_t a, b;
-      memcpy(&a, src + i, 8);
-      memcpy(&b, src + i + 8, 8);
-      a ^= kw;
-      b ^= kw;
-      memcpy(dst + i, &a, 8);
-      memcpy(dst + i + 8, &b, 8);
+      mask_v16 a;
+      memcpy(&a, src + i, 16);
+      a ^= kv;
+      memcpy(dst + i, &a, 16);
     }
-    if (i + 8 <= len) {
-      uint64_t a;
-      memcpy(&a, src + i, 8);
-      a ^= kw;
-      memcpy(dst + i, &a, 8);
-      i += 8;
-    }
+  }
+#else
+  for (; i + 16 <= len; i += 16) {
+    uint64_t a, b;
+    memcpy(&a, src + i, 8);
+    memcpy(&b, src + i + 8, 8);
+    a ^= kw;
+    b ^= kw;
+    memcpy(dst + i, &a, 8);
+    memcpy(dst + i + 8, &b, 8);
+  }
+#endif
+  if (i + 8 <= len) {
+    uint64_t a;
+    memcpy(&a, src + i, 8);
+    a ^= kw;
+    memcpy(dst + i, &a, 8);
+    i += 8;
+  }
+  if (i + 4 <= len) {
+    uint32_t a, kk;
+    memcpy(&a, src + i, 4);
+    memcpy(&kk, k, 4);
+    a ^= kk;
+    memcpy(dst + i, &a, 4);
+    i += 4;
   }
   for (; i < len; i++)
     dst[i] = (uint8_t)(src[i] ^ k[i & 3]);
