@@ -243,7 +243,8 @@ GUST_EXTERN int gust_ws_next_event(gust_ws *ws, gust_ws_event *ev);
  * frame, compressed if deflate is on and it is large enough. Text is not
  * validated. Returns 0, GUST_EINVAL, GUST_ESTATE (a fragmented message is
  * in progress, or a close was sent), GUST_ENOMEM or the connection's fatal
- * error. */
+ * error. A failure while compressing is fatal (the compressor's context
+ * would no longer match the peer's): drop the connection. */
 GUST_EXTERN int gust_ws_send(gust_ws *ws, unsigned opcode, const void *data,
                              size_t len);
 

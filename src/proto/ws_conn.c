@@ -204,6 +204,8 @@ int gust_ws_send(gust_ws *ws, unsigned opcode, const void *data, size_t len) {
     if (rc == 0)
       rc = queue_frame(ws, 1, 0x40, opcode, ws->zbuf.ptr, ws->zbuf.len);
     gust_buf_clear(&ws->zbuf);
+    if (rc < 0)
+      ws->fatal = rc; /* our compressor no longer matches the peer's */
     return rc;
   }
   return queue_frame(ws, 1, 0, opcode, (const uint8_t *)data, len);
@@ -235,6 +237,8 @@ int gust_ws_send_fragment(gust_ws *ws, unsigned opcode, const void *data,
     if (rc == 0)
       rc = queue_frame(ws, fin != 0, rsv, opcode, ws->zbuf.ptr, ws->zbuf.len);
     gust_buf_clear(&ws->zbuf);
+    if (rc < 0)
+      ws->fatal = rc; /* our compressor no longer matches the peer's */
   } else {
     rc = queue_frame(ws, fin != 0, 0, opcode, (const uint8_t *)data, len);
   }

@@ -680,6 +680,25 @@ static void test_failmem(void) {
     if (fm.live_blocks != 0)
       leaks++;
   }
+  {
+    gust_failmem fm;
+    gust_ws_config cc;
+    gust_ws *cli;
+    memset(&cc, 0, sizeof cc);
+    cc.deflate = &dp;
+    gust_failmem_init(&fm, NULL);
+    if (gust_ws_new(&cli, &cc, &fm.mem) != 0)
+      bail_out("cannot create a connection");
+    fm.fail_at = fm.count + 1;
+    fm.fail_after = 1;
+    is_int(gust_ws_send(cli, GUST_WS_OP_TEXT, "Hello", 5), GUST_ENOMEM,
+           "failmem: compressed send fails cleanly");
+    fm.fail_at = 0;
+    is_int(gust_ws_send(cli, GUST_WS_OP_TEXT, "Hello", 5), GUST_ENOMEM,
+           "failmem: the connection stays failed (context out of sync)");
+    gust_ws_free(cli);
+    is_int(fm.live_blocks, 0, "failmem: nothing leaked after a failed send");
+  }
   ok(hit > 3, "failmem: failures injected into zlib too (%d)", hit);
   is_int(bad, 0, "failmem: each run ends cleanly or with GUST_ENOMEM");
   is_int(leaks, 0, "failmem: nothing leaked");
