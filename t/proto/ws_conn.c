@@ -468,17 +468,31 @@ static void build(gust_buf *b, const struct wcase *c) {
   gust_buf_truncate(b, b->len - c->cut);
 }
 
-static void run_case(const struct wcase *c, int streaming) {
+/* variant 0: the case as written; 1: the same stream, unmasked, received
+ * by a client; 2: with permessage-deflate negotiated (uncompressed
+ * messages must behave the same). */
+static void run_case(const struct wcase *orig, int streaming, int variant) {
   gust_ws_config cfg;
+  gust_ws_deflate_params dp;
+  struct wcase copy = *orig;
+  const struct wcase *c = &copy;
   gust_buf in;
   wt_run r;
   char *want_ev = NULL, *want_out = NULL;
   size_t cut;
   int splits_ok = 1;
-  const char *mode = streaming ? "streaming" : "whole";
+  static const char *const modes[2][3] = {
+      {"whole", "whole, client", "whole, deflate"},
+      {"streaming", "streaming, client", "streaming, deflate"}};
+  const char *mode = modes[streaming != 0][variant];
   uint8_t *g;
 
   memset(&cfg, 0, sizeof cfg);
+  memset(&dp, 0, sizeof dp);
+  if (variant == 1)
+    copy.client = copy.unmasked = 1;
+  if (variant == 2)
+    cfg.deflate = &dp;
   cfg.role = c->client ? GUST_WS_CLIENT : GUST_WS_SERVER;
   cfg.max_message_size = c->max_size;
   cfg.max_fragments = c->max_frags;
@@ -751,8 +765,22 @@ int main(void) {
   size_t i;
   if (tap_group("rules"))
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-      run_case(&cases[i], 0);
-      run_case(&cases[i], 1);
+      const struct wcase *c = &cases[i];
+      size_t f;
+      int rsv1 = 0;
+      for (f = 0; f < sizeof c->frames / sizeof c->frames[0]; f++)
+        if (c->frames[f].p != NULL && (c->frames[f].b0 & 0x40))
+          rsv1 = 1;
+      run_case(c, 0, 0);
+      run_case(c, 1, 0);
+      if (!c->client && !c->unmasked) {
+        run_case(c, 0, 1);
+        run_case(c, 1, 1);
+      }
+      if (!rsv1) {
+        run_case(c, 0, 2);
+        run_case(c, 1, 2);
+      }
     }
   if (tap_group("close codes"))
     test_close_codes();
