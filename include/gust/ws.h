@@ -227,9 +227,10 @@ GUST_EXTERN void gust_ws_free(gust_ws *ws);
 /* Hands received bytes to the connection, which copies them (the caller's
  * buffer may be reused at once). Drain events with gust_ws_next_event()
  * until NEED_DATA before feeding again: then the connection holds at most
- * one partial control frame of input. Bytes fed after the peer's close or
- * after a failure are discarded. Returns 0, GUST_ENOMEM (fatal) or the
- * connection's earlier fatal error. */
+ * one partial control frame of input. Bytes fed after the peer's close are
+ * discarded; after a failure they are only scanned for the peer's close
+ * frame, which completes the handshake (state GUST_WS_CLOSED). Returns 0,
+ * GUST_ENOMEM (fatal) or the connection's earlier fatal error. */
 GUST_EXTERN int gust_ws_feed(gust_ws *ws, const uint8_t *data, size_t len);
 
 /* Parses buffered input into the next event. Returns 0 with *ev filled

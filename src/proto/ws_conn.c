@@ -21,7 +21,8 @@ struct gust_ws {
   int msg_reset;        /* msg was handed out: clear it first */
 
   /* frame being parsed */
-  int have_hdr;
+  int hdr_ok;   /* hdr holds a decoded header */
+  int have_hdr; /* ... whose bytes were consumed; payload under way */
   gust_ws_frame_header hdr;
   uint64_t payload_done;
 
@@ -41,9 +42,11 @@ struct gust_ws {
 
   int close_sent;
   int close_received;
-  int done;    /* terminal event delivered */
-  int done_rc; /* what next_event answers afterwards */
-  int fatal;   /* out of memory: answered by every call */
+  int draining;        /* after a failure: looking for the peer's close */
+  uint64_t drain_skip; /* bytes of the current frame still to skip */
+  int done;            /* terminal event delivered */
+  int done_rc;         /* what next_event answers afterwards */
+  int fatal;           /* out of memory: answered by every call */
 };
 
 static int default_random(void *buf, size_t n, void *user_data) {
@@ -317,6 +320,36 @@ gust_ws_state gust_ws_get_state(const gust_ws *ws) {
 /* Input                                                                */
 /* ------------------------------------------------------------------ */
 
+/* After a failure only the peer's close frame matters (it completes the
+ * closing handshake); everything else is skipped frame by frame without
+ * further checks, holding at most a partial header. */
+static void drain_scan(gust_ws *ws) {
+  for (;;) {
+    gust_ws_frame_header h;
+    gust_ssize r;
+    if (ws->drain_skip > 0) {
+      size_t k = ws->in.len;
+      if ((uint64_t)k > ws->drain_skip)
+        k = (size_t)ws->drain_skip;
+      gust_buf_consume(&ws->in, k);
+      ws->drain_skip -= k;
+      if (ws->drain_skip > 0)
+        return;
+    }
+    r = gust_ws_frame_parse(ws->in.ptr, ws->in.len, &h);
+    if (r == 0)
+      return;
+    if (r > 0 && h.opcode == GUST_WS_OP_CLOSE)
+      ws->close_received = 1;
+    if (r < 0 || h.opcode == GUST_WS_OP_CLOSE) {
+      ws->draining = 0;
+      gust_buf_free(&ws->in);
+      return;
+    }
+    ws->drain_skip = (uint64_t)r + h.payload_len;
+  }
+}
+
 int gust_ws_feed(gust_ws *ws, const uint8_t *data, size_t len) {
   int rc;
 
@@ -324,11 +357,13 @@ int gust_ws_feed(gust_ws *ws, const uint8_t *data, size_t len) {
     return GUST_EINVAL;
   if (ws->fatal)
     return ws->fatal;
-  if (ws->done)
-    return 0; /* nothing is parsed after a close or a failure */
+  if (ws->done && !ws->draining)
+    return 0; /* nothing is parsed after a close */
   rc = gust_buf_append(&ws->in, data, len);
   if (rc == GUST_ENOMEM)
     ws->fatal = rc;
+  if (rc == 0 && ws->draining)
+    drain_scan(ws);
   return rc;
 }
 
@@ -352,7 +387,19 @@ static int fail(gust_ws *ws, gust_ws_event *ev, unsigned code, int err,
   ev->offset = offset;
   ws->done = 1;
   ws->done_rc = err;
-  gust_buf_free(&ws->in);
+  ws->consume_later = 0;
+  /* Skip the rest of the offending frame, then watch for the peer's
+   * close. A failure inside the peer's close frame already ends the
+   * handshake; an undecodable length leaves nothing to follow. */
+  if (!ws->close_received && (ws->have_hdr || ws->hdr_ok)) {
+    ws->drain_skip = ws->have_hdr
+                         ? ws->hdr.payload_len - ws->payload_done
+                         : (uint64_t)ws->hdr.header_len + ws->hdr.payload_len;
+    ws->draining = 1;
+    drain_scan(ws);
+  } else {
+    gust_buf_free(&ws->in);
+  }
   return 0;
 }
 
@@ -395,6 +442,7 @@ static int control_frame(gust_ws *ws, gust_ws_event *ev) {
     unsigned code = GUST_WS_CLOSE_NO_STATUS;
     size_t bad;
     gust_utf8 v = {0};
+    ws->close_received = 1; /* even a bad close ends the peer's side */
     if (n == 1)
       return fail(ws, ev, GUST_WS_CLOSE_PROTOCOL_ERROR, GUST_EWS_PROTOCOL,
                   "close payload of one byte", off);
@@ -438,6 +486,8 @@ static int frame_start(gust_ws *ws, gust_ws_event *ev) {
   const char *why = NULL;
   uint64_t limit = ws->cfg.max_message_size;
   int rc;
+
+  ws->hdr_ok = r > 0;
 
   if (r == 0)
     return 0;

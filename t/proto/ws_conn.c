@@ -700,10 +700,84 @@ static void test_error_event(void) {
   is_int(gust_ws_next_event(ws, &ev), GUST_EWS_UTF8,
          "error: sticky afterwards");
   is_int(gust_ws_feed(ws, in.ptr, in.len), 0,
-         "error: input after failure is discarded");
+         "error: frames after the failure are skipped");
   is_int(gust_ws_get_state(ws), GUST_WS_CLOSE_SENT,
          "error: waiting for the peer's close");
+  gust_buf_clear(&in);
+  wt_frame(&in, 0x88, "\x03\xea", 2, 1);
+  is_int(gust_ws_feed(ws, in.ptr, in.len), 0, "error: peer's close fed");
+  is_int(gust_ws_get_state(ws), GUST_WS_CLOSED,
+         "error: the peer's close completes the handshake");
+  is_int(gust_ws_pending_output(ws).len, 2 + 2 + strlen(ev.message),
+         "error: only our one close frame is queued");
   gust_ws_free(ws);
+  gust_buf_free(&in);
+}
+
+/* After a failure in the middle of a long frame, the rest of that frame
+ * and later frames are skipped until the peer's close, fed at every
+ * step size. */
+static void test_drain(void) {
+  static uint8_t big[3000];
+  gust_buf in;
+  size_t step;
+  int bad = 0;
+  memset(big, 'a', sizeof big);
+  big[100] = 0xff;
+  gust_buf_init(&in, NULL);
+  wt_frame(&in, 0x81, big, sizeof big, 1);
+  wt_frame(&in, 0x89, "ping", 4, 1);
+  wt_frame(&in, 0x82, big, 200, 1);
+  wt_frame(&in, 0x88, "\x03\xe8", 2, 1);
+  for (step = 1; step <= 64; step++) {
+    gust_ws *ws;
+    gust_ws_event ev;
+    size_t off = 0;
+    int errors = 0;
+    gust_ws_new(&ws, NULL, NULL);
+    while (off < in.len) {
+      size_t k = in.len - off < step ? in.len - off : step;
+      gust_ws_feed(ws, in.ptr + off, k);
+      off += k;
+      while (gust_ws_next_event(ws, &ev) == 0 &&
+             ev.type != GUST_WS_EV_NEED_DATA)
+        errors += ev.type == GUST_WS_EV_ERROR && ev.code == 1007;
+    }
+    if (errors != 1 || gust_ws_get_state(ws) != GUST_WS_CLOSED || ws == NULL)
+      bad++;
+    gust_ws_free(ws);
+  }
+  is_int(bad, 0,
+         "drain: one 1007, then the peer's close is found at every "
+         "step size");
+  {
+    gust_ws *ws;
+    gust_ws_event ev;
+    gust_buf_clear(&in);
+    wt_frame(&in, 0x88, "\x03\xec", 2, 1);
+    gust_ws_new(&ws, NULL, NULL);
+    gust_ws_feed(ws, in.ptr, in.len);
+    gust_ws_next_event(ws, &ev);
+    ok(ev.type == GUST_WS_EV_ERROR && ev.code == 1002 &&
+           gust_ws_get_state(ws) == GUST_WS_CLOSED,
+       "drain: an invalid close code ends the handshake at once");
+    gust_ws_free(ws);
+  }
+  {
+    gust_ws *ws;
+    gust_ws_event ev;
+    const uint8_t junk[] = {0x82, 0xfe, 0x00, 0x05, 1, 2, 3, 4};
+    gust_buf_clear(&in);
+    wt_frame(&in, 0x88, "\x03\xe8", 2, 1);
+    gust_ws_new(&ws, NULL, NULL);
+    gust_ws_feed(ws, junk, sizeof junk);
+    gust_ws_next_event(ws, &ev);
+    gust_ws_feed(ws, in.ptr, in.len);
+    ok(ev.type == GUST_WS_EV_ERROR &&
+           gust_ws_get_state(ws) == GUST_WS_CLOSE_SENT,
+       "drain: nothing is parsed after an undecodable length");
+    gust_ws_free(ws);
+  }
   gust_buf_free(&in);
 }
 
@@ -788,6 +862,8 @@ int main(void) {
     test_send();
   if (tap_group("error"))
     test_error_event();
+  if (tap_group("drain"))
+    test_drain();
   if (tap_group("config"))
     test_config();
   if (tap_group("failmem"))
