@@ -49,6 +49,18 @@ struct gust_ws {
   int fatal;           /* out of memory: answered by every call */
 };
 
+/* Buffers larger than this are released once empty instead of kept for
+ * reuse, so that one big message does not pin its memory for the life of
+ * the connection. */
+#define RETAIN_MAX 65536
+
+static void buf_reset(gust_buf *b) {
+  if (b->cap > RETAIN_MAX)
+    gust_buf_free(b);
+  else
+    gust_buf_clear(b);
+}
+
 static int default_random(void *buf, size_t n, void *user_data) {
   GUST__UNUSED(user_data);
   return gust_random_bytes(buf, n);
@@ -206,7 +218,7 @@ int gust_ws_send(gust_ws *ws, unsigned opcode, const void *data, size_t len) {
         gust__ws_zip_deflate(ws->zip, (const uint8_t *)data, len, 1, &ws->zbuf);
     if (rc == 0)
       rc = queue_frame(ws, 1, 0x40, opcode, ws->zbuf.ptr, ws->zbuf.len);
-    gust_buf_clear(&ws->zbuf);
+    buf_reset(&ws->zbuf);
     if (rc < 0)
       ws->fatal = rc; /* our compressor no longer matches the peer's */
     return rc;
@@ -239,7 +251,7 @@ int gust_ws_send_fragment(gust_ws *ws, unsigned opcode, const void *data,
                               &ws->zbuf);
     if (rc == 0)
       rc = queue_frame(ws, fin != 0, rsv, opcode, ws->zbuf.ptr, ws->zbuf.len);
-    gust_buf_clear(&ws->zbuf);
+    buf_reset(&ws->zbuf);
     if (rc < 0)
       ws->fatal = rc; /* our compressor no longer matches the peer's */
   } else {
@@ -304,6 +316,8 @@ gust_slice gust_ws_pending_output(const gust_ws *ws) {
 
 void gust_ws_consume_output(gust_ws *ws, size_t n) {
   gust_buf_consume(&ws->out, n);
+  if (ws->out.len == 0)
+    buf_reset(&ws->out);
 }
 
 gust_ws_state gust_ws_get_state(const gust_ws *ws) {
@@ -588,7 +602,7 @@ static int data_frame(gust_ws *ws, gust_ws_event *ev) {
     gust_buf *dst = &ws->msg;
     size_t before;
     if (ws->cfg.streaming)
-      gust_buf_clear(dst);
+      buf_reset(dst);
     before = dst->len;
     rc = gust__ws_zip_inflate(ws->zip, p, avail, final, dst,
                               ws->cfg.streaming
@@ -667,7 +681,7 @@ int gust_ws_next_event(gust_ws *ws, gust_ws_event *ev) {
     ws->consume_later = 0;
   }
   if (ws->msg_reset) {
-    gust_buf_clear(&ws->msg);
+    buf_reset(&ws->msg);
     ws->msg_reset = 0;
   }
   for (;;) {
@@ -692,6 +706,8 @@ int gust_ws_next_event(gust_ws *ws, gust_ws_event *ev) {
     if (rc < 0)
       return ws->fatal ? ws->fatal : 0;
   }
+  if (ws->in.len == 0)
+    buf_reset(&ws->in);
   memset(ev, 0, sizeof *ev);
   ev->type = GUST_WS_EV_NEED_DATA;
   return 0;

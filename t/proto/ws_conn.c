@@ -781,6 +781,31 @@ static void test_drain(void) {
   gust_buf_free(&in);
 }
 
+/* A big message does not pin its memory once it was handed out. */
+static void test_retain(void) {
+  static uint8_t big[1 << 20];
+  gust_failmem fm;
+  gust_buf in;
+  gust_ws *ws;
+  gust_ws_event ev;
+  int got = 0;
+  gust_buf_init(&in, NULL);
+  wt_frame(&in, 0x82, big, sizeof big, 1);
+  gust_failmem_init(&fm, NULL);
+  gust_ws_new(&ws, NULL, &fm.mem);
+  gust_ws_feed(ws, in.ptr, in.len);
+  while (gust_ws_next_event(ws, &ev) == 0 && ev.type != GUST_WS_EV_NEED_DATA)
+    got += ev.type == GUST_WS_EV_BINARY && ev.data.len == sizeof big;
+  is_int(got, 1, "retain: 1 MiB message received");
+  ok(fm.live_bytes < 16384,
+     "retain: %zu bytes held afterwards (buffers released)", fm.live_bytes);
+  gust_ws_send(ws, GUST_WS_OP_BINARY, big, sizeof big);
+  gust_ws_consume_output(ws, gust_ws_pending_output(ws).len);
+  ok(fm.live_bytes < 16384, "retain: output buffer released once written");
+  gust_ws_free(ws);
+  gust_buf_free(&in);
+}
+
 static void test_config(void) {
   gust_ws *ws = NULL;
   gust_ws_config cfg;
@@ -864,6 +889,8 @@ int main(void) {
     test_error_event();
   if (tap_group("drain"))
     test_drain();
+  if (tap_group("retain"))
+    test_retain();
   if (tap_group("config"))
     test_config();
   if (tap_group("failmem"))
