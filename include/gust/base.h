@@ -74,6 +74,13 @@ typedef ptrdiff_t gust_ssize;
   /* HTTP/1.1 (-100 .. -199) */                                                \
   /* compression (-200 .. -249) */                                             \
   /* WebSocket (-250 .. -299) */                                               \
+  XX(WS_PROTOCOL, -250, 1, "WebSocket protocol violation")                     \
+  XX(WS_UTF8, -251, 1, "invalid UTF-8 in WebSocket text")                      \
+  XX(WS_TOOBIG, -252, 1, "WebSocket message too big")                          \
+  XX(WS_POLICY, -253, 1, "WebSocket policy violation")                         \
+  XX(WS_DEFLATE, -254, 1, "corrupt permessage-deflate data")                   \
+  XX(WS_HANDSHAKE, -255, 0, "WebSocket handshake rejected")                    \
+  XX(WS_EXTENSION, -256, 0, "WebSocket extension negotiation failed")          \
   /* TLS and crypto (-300 .. -349) */                                          \
   XX(CRYPTO, -300, 0, "cryptographic backend failure")                         \
   XX(TLS, -301, 1, "TLS protocol failure")                                     \

@@ -1,1 +1,61 @@
 ## ws module: sources, public header, tests, fuzz targets, benchmarks, tools.
+libgust_proto_la_SOURCES += \
+	src/proto/ws_int.h \
+	src/proto/ws_conn.c \
+	src/proto/ws_deflate.c \
+	src/proto/ws_frame.c \
+	src/proto/ws_handshake.c \
+	src/proto/ws_mask.c \
+	src/proto/ws_utf8.c
+pkginclude_HEADERS += include/gust/ws.h
+
+WS_TESTS = t/proto/ws_frame t/proto/ws_mask t/proto/ws_utf8 t/proto/ws_conn \
+	t/proto/ws_handshake t/proto/ws_deflate
+check_PROGRAMS += $(WS_TESTS)
+TESTS += $(WS_TESTS)
+VALGRIND_TESTS += $(WS_TESTS)
+EXTRA_DIST += t/proto/ws_util.h
+EXTRA_DIST += doc/ws.md doc/design-ws.md
+
+bin_PROGRAMS += tools/gust-wsdump
+tools_gust_wsdump_SOURCES = tools/gust-wsdump.c
+tools_gust_wsdump_LDADD = libgust.la libgust-proto.la
+tools_gust_wsdump_LDFLAGS = $(GUST_SAN_CFLAGS)
+dist_man_MANS += doc/man/gust-wsdump.1
+TESTS += t/tools/wsdump.sh
+EXTRA_DIST += t/tools/wsdump.sh
+
+# Fuzz targets (--enable-fuzzing) and the replay of their seed corpora,
+# which make check runs in every build.
+WS_FUZZ_SRC = fuzz/ws_fuzz.h
+if ENABLE_FUZZING
+FUZZ_TARGETS += fuzz/ws_frame fuzz/ws_handshake
+noinst_PROGRAMS += fuzz/ws_frame fuzz/ws_handshake
+fuzz_ws_frame_SOURCES = fuzz/ws_frame.c $(WS_FUZZ_SRC)
+fuzz_ws_frame_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_ws_frame_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_ws_frame_LDADD = libgust-proto.la
+fuzz_ws_handshake_SOURCES = fuzz/ws_handshake.c $(WS_FUZZ_SRC)
+fuzz_ws_handshake_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_ws_handshake_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_ws_handshake_LDADD = libgust-proto.la
+endif
+WS_REPLAY = fuzz/ws_frame_replay fuzz/ws_handshake_replay
+check_PROGRAMS += $(WS_REPLAY)
+TESTS += $(WS_REPLAY)
+VALGRIND_TESTS += $(WS_REPLAY)
+fuzz_ws_frame_replay_SOURCES = fuzz/ws_frame.c fuzz/ws_replay.c $(WS_FUZZ_SRC)
+fuzz_ws_frame_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DGUST_FUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/ws_frame"'
+fuzz_ws_handshake_replay_SOURCES = fuzz/ws_handshake.c fuzz/ws_replay.c \
+	$(WS_FUZZ_SRC)
+fuzz_ws_handshake_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DGUST_FUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/ws_handshake"'
+EXTRA_DIST += fuzz/corpus/ws_frame fuzz/corpus/ws_handshake \
+	fuzz/ws_frame.dict fuzz/ws_handshake.dict
+
+# Benchmark (built, not run by make check: its figures depend on the
+# machine). Run build/.../bench/ws [seconds-per-figure].
+noinst_PROGRAMS += bench/ws
+bench_ws_SOURCES = bench/ws.c
+bench_ws_LDADD = libgust-proto.la

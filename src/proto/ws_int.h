@@ -1,0 +1,34 @@
+/* Internal interface between the WebSocket connection and its
+ * permessage-deflate engine (never installed). */
+#ifndef GUST_WS_INT_H
+#define GUST_WS_INT_H
+
+#include <gust/ws.h>
+
+/* One compressor and one decompressor for a connection. */
+typedef struct gust__ws_zip gust__ws_zip;
+
+/* Creates the zlib streams for an endpoint of `role` with the agreed
+ * parameters. level -1..9, mem_level 1..9. Returns 0, GUST_EINVAL or
+ * GUST_ENOMEM. */
+int gust__ws_zip_new(gust__ws_zip **out, const gust_mem *mem,
+                     const gust_ws_deflate_params *p, gust_ws_role role,
+                     int level, int mem_level);
+void gust__ws_zip_free(gust__ws_zip *z);
+
+/* Compresses `len` bytes of a message and appends the result to `out`.
+ * With `fin` the message ends: the sync-flush tail is stripped (an empty
+ * message gives one 00 byte) and the compressor is reset if the agreed
+ * parameters forbid context takeover. Returns 0, GUST_ENOMEM or
+ * GUST_EINTERNAL. */
+int gust__ws_zip_deflate(gust__ws_zip *z, const uint8_t *data, size_t len,
+                         int fin, gust_buf *out);
+
+/* Inflates `len` bytes of a compressed message and appends the output to
+ * `out`; with `fin` the 00 00 ff ff tail is added first. Stops with
+ * GUST_EWS_TOOBIG as soon as out->len would pass `limit`. Returns 0,
+ * GUST_EWS_TOOBIG, GUST_EWS_DEFLATE (corrupt data) or GUST_ENOMEM. */
+int gust__ws_zip_inflate(gust__ws_zip *z, const uint8_t *data, size_t len,
+                         int fin, gust_buf *out, uint64_t limit);
+
+#endif /* GUST_WS_INT_H */
