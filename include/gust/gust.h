@@ -8,6 +8,7 @@
 #include <gust/headers.h>
 #include <gust/crypto.h>
 #include <gust/tls.h>
+#include <gust/ws.h>
 #include <gust/loop.h>
 #include <gust/cookie.h>
 #include <gust/httputil.h>

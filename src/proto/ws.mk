@@ -15,7 +15,7 @@ check_PROGRAMS += $(WS_TESTS)
 TESTS += $(WS_TESTS)
 VALGRIND_TESTS += $(WS_TESTS)
 EXTRA_DIST += t/proto/ws_util.h
-EXTRA_DIST += doc/ws.md doc/design-ws.md
+EXTRA_DIST += doc/ws.md
 
 bin_PROGRAMS += tools/gust-wsdump
 tools_gust_wsdump_SOURCES = tools/gust-wsdump.c
@@ -25,34 +25,21 @@ dist_man_MANS += doc/man/gust-wsdump.1
 TESTS += t/tools/wsdump.sh
 EXTRA_DIST += t/tools/wsdump.sh
 
-# Fuzz targets (--enable-fuzzing) and the replay of their seed corpora,
-# which make check runs in every build.
-WS_FUZZ_SRC = fuzz/ws_fuzz.h
-if ENABLE_FUZZING
-FUZZ_TARGETS += fuzz/ws_frame fuzz/ws_handshake
-noinst_PROGRAMS += fuzz/ws_frame fuzz/ws_handshake
-fuzz_ws_frame_SOURCES = fuzz/ws_frame.c $(WS_FUZZ_SRC)
-fuzz_ws_frame_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
-fuzz_ws_frame_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-fuzz_ws_frame_LDADD = libgust-proto.la
-fuzz_ws_handshake_SOURCES = fuzz/ws_handshake.c $(WS_FUZZ_SRC)
-fuzz_ws_handshake_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
-fuzz_ws_handshake_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-fuzz_ws_handshake_LDADD = libgust-proto.la
-endif
-WS_REPLAY = fuzz/ws_frame_replay fuzz/ws_handshake_replay
-check_PROGRAMS += $(WS_REPLAY)
-TESTS += $(WS_REPLAY)
-VALGRIND_TESTS += $(WS_REPLAY)
-fuzz_ws_frame_replay_SOURCES = fuzz/ws_frame.c fuzz/ws_replay.c $(WS_FUZZ_SRC)
-fuzz_ws_frame_replay_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DGUST_FUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/ws_frame"'
-fuzz_ws_handshake_replay_SOURCES = fuzz/ws_handshake.c fuzz/ws_replay.c \
-	$(WS_FUZZ_SRC)
-fuzz_ws_handshake_replay_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DGUST_FUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/ws_handshake"'
+# Fuzz targets for frames/messages (deflate on and off) and the handshake
+# header parsers, wired as fuzz/local.mk describes.
+FUZZ_REPLAY_TESTS += fuzz/ws_frame-replay fuzz/ws_handshake-replay
+fuzz_ws_frame_replay_SOURCES = fuzz/ws_frame.c fuzz/ws_fuzz.h fuzz/replay.c
+fuzz_ws_handshake_replay_SOURCES = fuzz/ws_handshake.c fuzz/ws_fuzz.h \
+	fuzz/replay.c
 EXTRA_DIST += fuzz/corpus/ws_frame fuzz/corpus/ws_handshake \
 	fuzz/ws_frame.dict fuzz/ws_handshake.dict
+if ENABLE_FUZZING
+FUZZ_TARGETS += fuzz/ws_frame fuzz/ws_handshake
+fuzz_ws_frame_SOURCES = fuzz/ws_frame.c fuzz/ws_fuzz.h
+fuzz_ws_frame_LDFLAGS = $(FUZZ_LINKFLAGS)
+fuzz_ws_handshake_SOURCES = fuzz/ws_handshake.c fuzz/ws_fuzz.h
+fuzz_ws_handshake_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif
 
 # Benchmark (built, not run by make check: its figures depend on the
 # machine). Run build/.../bench/ws [seconds-per-figure].
