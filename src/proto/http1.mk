@@ -1,1 +1,16 @@
 ## http1 module: sources, public header, tests, fuzz targets, benchmarks, tools.
+libgust_proto_la_SOURCES += \
+	src/proto/http1_int.h \
+	src/proto/http1_parse.c \
+	src/proto/http1_chunked.c \
+	src/proto/http1_conn.c \
+	src/proto/http1_write.c
+pkginclude_HEADERS += include/gust/http1.h
+
+# Tests: one program per source file, sharing the event-transcript driver.
+HTTP1_TESTS = t/proto/http1_parse
+check_PROGRAMS += $(HTTP1_TESTS)
+TESTS += $(HTTP1_TESTS)
+VALGRIND_TESTS += $(HTTP1_TESTS)
+HTTP1_DRIVE = t/proto/http1_drive.c t/proto/http1_drive.h
+t_proto_http1_parse_SOURCES = t/proto/http1_parse.c $(HTTP1_DRIVE)
