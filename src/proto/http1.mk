@@ -8,9 +8,13 @@ libgust_proto_la_SOURCES += \
 pkginclude_HEADERS += include/gust/http1.h
 
 # Tests: one program per source file, sharing the event-transcript driver.
-HTTP1_TESTS = t/proto/http1_parse
+HTTP1_TESTS = t/proto/http1_parse t/proto/http1_chunked t/proto/http1_conn \
+	t/proto/http1_write
 check_PROGRAMS += $(HTTP1_TESTS)
 TESTS += $(HTTP1_TESTS)
 VALGRIND_TESTS += $(HTTP1_TESTS)
 HTTP1_DRIVE = t/proto/http1_drive.c t/proto/http1_drive.h
 t_proto_http1_parse_SOURCES = t/proto/http1_parse.c $(HTTP1_DRIVE)
+t_proto_http1_chunked_SOURCES = t/proto/http1_chunked.c $(HTTP1_DRIVE)
+t_proto_http1_conn_SOURCES = t/proto/http1_conn.c $(HTTP1_DRIVE)
+t_proto_http1_write_SOURCES = t/proto/http1_write.c

@@ -253,6 +253,7 @@ static int deliver_head(gust_h1 *h, const uint8_t *p, gust_h1_event *ev) {
   }
   if (fl & GUST_H1_HEAD_CHUNKED) {
     h->rstate = GUST__H1_R_CHUNK_LINE;
+    h->line_off = h->consumed + h->pending;
   } else if (fl & GUST_H1_HEAD_UNTIL_CLOSE) {
     h->rstate = GUST__H1_R_UNTIL_CLOSE;
   } else if (h->content_length > 0) {
@@ -318,12 +319,12 @@ static int chunk_sized(gust_h1 *h) {
     return start_trailers(h);
   if (size > h->max_body - h->body_total || h->body_total > h->max_body)
     return gust__h1_fail(h, GUST_EHTTP_BODY_SIZE,
-                         h->role == GUST_H1_SERVER ? 413 : 0, h->consumed,
+                         h->role == GUST_H1_SERVER ? 413 : 0, h->line_off,
                          "chunked body too large");
   h->body_total += size;
   if (h->overhead >= OVERHEAD_FLOOR && h->overhead / 4 > h->body_total)
     return gust__h1_fail(h, GUST_EHTTP_CHUNK,
-                         h->role == GUST_H1_SERVER ? 400 : 0, h->consumed,
+                         h->role == GUST_H1_SERVER ? 400 : 0, h->line_off,
                          "chunk framing overhead too high");
   h->rstate = GUST__H1_R_CHUNK_DATA;
   return 0;
@@ -428,6 +429,7 @@ int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
       } else {
         h->ch_state = 0;
         h->rstate = GUST__H1_R_CHUNK_LINE;
+        h->line_off = h->consumed;
       }
       continue;
 

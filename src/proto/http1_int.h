@@ -75,6 +75,7 @@ struct gust_h1 {
   uint64_t body_total; /* body bytes announced so far */
   uint64_t max_body;
   uint64_t overhead; /* chunk framing bytes of this message */
+  uint64_t line_off; /* stream offset of the chunk-size line */
   int ch_state;      /* chunk-size line sub-state */
   size_t ch_digits, ch_ext;
   size_t head_size; /* bytes of the head just parsed */

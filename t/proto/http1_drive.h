@@ -31,7 +31,9 @@ int drive(const drive_opts *o, const void *in, size_t n, const size_t *cuts,
 
 /* Checks a vector whole, at every split point (a sample of them for
  * inputs over 2 KiB) and one byte at a time against `want`. Three checks
- * named after `name`. Returns 1 if all passed. */
+ * named after `name`; `want` NULL means "an accepted request" (the
+ * whole-input run must start with a REQ event and show no error). Returns
+ * 1 if all passed. */
 int check_vector(const char *name, const drive_opts *o, const void *in,
                  size_t n, const char *want);
 
