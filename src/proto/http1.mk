@@ -18,3 +18,16 @@ t_proto_http1_parse_SOURCES = t/proto/http1_parse.c $(HTTP1_DRIVE)
 t_proto_http1_chunked_SOURCES = t/proto/http1_chunked.c $(HTTP1_DRIVE)
 t_proto_http1_conn_SOURCES = t/proto/http1_conn.c $(HTTP1_DRIVE)
 t_proto_http1_write_SOURCES = t/proto/http1_write.c
+
+# The capture dump tool, its man page and its TAP test on captures.
+bin_PROGRAMS += tools/gust-h1dump
+tools_gust_h1dump_SOURCES = tools/gust-h1dump.c
+tools_gust_h1dump_LDADD = libgust.la libgust-proto.la
+tools_gust_h1dump_LDFLAGS = $(GUST_SAN_CFLAGS)
+dist_man_MANS += doc/man/gust-h1dump.1
+TESTS += t/proto/h1dump.sh
+EXTRA_DIST += t/proto/h1dump.sh t/proto/h1dump/pipelined.req \
+	t/proto/h1dump/pipelined.out t/proto/h1dump/clte.req \
+	t/proto/h1dump/clte.out t/proto/h1dump/sequence.resp \
+	t/proto/h1dump/sequence.out t/proto/h1dump/truncated.req \
+	t/proto/h1dump/truncated.out
