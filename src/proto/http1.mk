@@ -31,3 +31,4 @@ EXTRA_DIST += t/proto/h1dump.sh t/proto/h1dump/pipelined.req \
 	t/proto/h1dump/clte.out t/proto/h1dump/sequence.resp \
 	t/proto/h1dump/sequence.out t/proto/h1dump/truncated.req \
 	t/proto/h1dump/truncated.out
+EXTRA_DIST += doc/http1.md doc/design-http1.md
