@@ -32,3 +32,49 @@ EXTRA_DIST += t/proto/h1dump.sh t/proto/h1dump/pipelined.req \
 	t/proto/h1dump/sequence.out t/proto/h1dump/truncated.req \
 	t/proto/h1dump/truncated.out
 EXTRA_DIST += doc/http1.md doc/design-http1.md
+
+# Fuzzing: corpus replay in every build (a plain main() feeding each corpus
+# file to the target), libFuzzer binaries with --enable-fuzzing.
+HTTP1_REPLAY = fuzz/http1_request_replay fuzz/http1_response_replay \
+	fuzz/http1_chunked_replay fuzz/http1_roundtrip_replay
+check_PROGRAMS += $(HTTP1_REPLAY)
+TESTS += $(HTTP1_REPLAY)
+VALGRIND_TESTS += $(HTTP1_REPLAY)
+HTTP1_FUZZ_COMMON = fuzz/replay.c fuzz/http1_fuzz.h
+fuzz_http1_request_replay_SOURCES = fuzz/http1_request.c $(HTTP1_FUZZ_COMMON)
+fuzz_http1_request_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"http1_request"'
+fuzz_http1_request_replay_LDADD = libgust.la libgust-proto.la
+fuzz_http1_response_replay_SOURCES = fuzz/http1_response.c $(HTTP1_FUZZ_COMMON)
+fuzz_http1_response_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"http1_response"'
+fuzz_http1_response_replay_LDADD = libgust.la libgust-proto.la
+fuzz_http1_chunked_replay_SOURCES = fuzz/http1_chunked.c $(HTTP1_FUZZ_COMMON)
+fuzz_http1_chunked_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"http1_chunked"'
+fuzz_http1_chunked_replay_LDADD = libgust.la libgust-proto.la
+fuzz_http1_roundtrip_replay_SOURCES = fuzz/http1_roundtrip.c $(HTTP1_FUZZ_COMMON)
+fuzz_http1_roundtrip_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"http1_roundtrip"'
+fuzz_http1_roundtrip_replay_LDADD = libgust.la libgust-proto.la
+EXTRA_DIST += fuzz/corpus/http1_request fuzz/corpus/http1_response \
+	fuzz/corpus/http1_chunked fuzz/corpus/http1_roundtrip fuzz/http.dict
+
+if ENABLE_FUZZING
+HTTP1_FUZZERS = fuzz/http1_request fuzz/http1_response fuzz/http1_chunked \
+	fuzz/http1_roundtrip
+noinst_PROGRAMS += $(HTTP1_FUZZERS)
+FUZZ_TARGETS += $(HTTP1_FUZZERS)
+fuzz_http1_request_SOURCES = fuzz/http1_request.c fuzz/http1_fuzz.h
+fuzz_http1_request_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_http1_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_http1_request_LDADD = libgust.la libgust-proto.la
+fuzz_http1_response_SOURCES = fuzz/http1_response.c fuzz/http1_fuzz.h
+fuzz_http1_response_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_http1_response_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_http1_response_LDADD = libgust.la libgust-proto.la
+fuzz_http1_chunked_SOURCES = fuzz/http1_chunked.c fuzz/http1_fuzz.h
+fuzz_http1_chunked_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_http1_chunked_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_http1_chunked_LDADD = libgust.la libgust-proto.la
+fuzz_http1_roundtrip_SOURCES = fuzz/http1_roundtrip.c fuzz/http1_fuzz.h
+fuzz_http1_roundtrip_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_http1_roundtrip_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_http1_roundtrip_LDADD = libgust.la libgust-proto.la
+endif
