@@ -57,23 +57,32 @@ EXTRA_DIST += fuzz/corpus/http1_request fuzz/corpus/http1_response \
 	fuzz/corpus/http1_chunked fuzz/corpus/http1_roundtrip fuzz/http.dict
 
 if ENABLE_FUZZING
+# The http1 sources are compiled into each fuzzer as well, so that libFuzzer
+# sees coverage of the code under test (the libraries are built without
+# -fsanitize=fuzzer-no-link); the executable's copies take precedence.
+HTTP1_FUZZ_SRC = src/proto/http1_parse.c src/proto/http1_chunked.c \
+	src/proto/http1_conn.c src/proto/http1_write.c src/proto/http1_int.h
 HTTP1_FUZZERS = fuzz/http1_request fuzz/http1_response fuzz/http1_chunked \
 	fuzz/http1_roundtrip
 noinst_PROGRAMS += $(HTTP1_FUZZERS)
 FUZZ_TARGETS += $(HTTP1_FUZZERS)
-fuzz_http1_request_SOURCES = fuzz/http1_request.c fuzz/http1_fuzz.h
+fuzz_http1_request_SOURCES = fuzz/http1_request.c fuzz/http1_fuzz.h \
+	$(HTTP1_FUZZ_SRC)
 fuzz_http1_request_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_http1_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_http1_request_LDADD = libgust.la libgust-proto.la
-fuzz_http1_response_SOURCES = fuzz/http1_response.c fuzz/http1_fuzz.h
+fuzz_http1_response_SOURCES = fuzz/http1_response.c fuzz/http1_fuzz.h \
+	$(HTTP1_FUZZ_SRC)
 fuzz_http1_response_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_http1_response_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_http1_response_LDADD = libgust.la libgust-proto.la
-fuzz_http1_chunked_SOURCES = fuzz/http1_chunked.c fuzz/http1_fuzz.h
+fuzz_http1_chunked_SOURCES = fuzz/http1_chunked.c fuzz/http1_fuzz.h \
+	$(HTTP1_FUZZ_SRC)
 fuzz_http1_chunked_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_http1_chunked_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_http1_chunked_LDADD = libgust.la libgust-proto.la
-fuzz_http1_roundtrip_SOURCES = fuzz/http1_roundtrip.c fuzz/http1_fuzz.h
+fuzz_http1_roundtrip_SOURCES = fuzz/http1_roundtrip.c fuzz/http1_fuzz.h \
+	$(HTTP1_FUZZ_SRC)
 fuzz_http1_roundtrip_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_http1_roundtrip_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_http1_roundtrip_LDADD = libgust.la libgust-proto.la
