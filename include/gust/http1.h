@@ -32,7 +32,12 @@ enum {
   /* Accept spaces and tabs between a chunk size and its CRLF. */
   GUST_H1_SPACES_AFTER_CHUNK_SIZE = 1u << 3,
   /* Never keep a connection alive (Tornado's no_keep_alive). */
-  GUST_H1_NO_KEEP_ALIVE = 1u << 4
+  GUST_H1_NO_KEEP_ALIVE = 1u << 4,
+  /* Read only: the connection never waits for a message of its own (no
+   * PAUSED) and reads message after message as long as the received ones
+   * allow reuse; a 101 response is taken as a switch. For monitors, dump
+   * tools, benchmarks and fuzzers that only parse. */
+  GUST_H1_READ_ONLY = 1u << 5
 };
 
 /* Limits and flags. Start from gust_h1_config_init() and change fields. */

@@ -87,3 +87,23 @@ fuzz_http1_roundtrip_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_http1_roundtrip_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_http1_roundtrip_LDADD = libgust.la libgust-proto.la
 endif
+
+# Benchmark against llhttp, http-parser and picohttpparser (Debian packages
+# node-llhttp, libhttp-parser-dev, libh2o-dev; see scripts/deps/http1.list).
+# Built and run by `make bench-http1` only, so that ordinary builds do not
+# need the anchors.
+LLHTTP_SRC_DIR = /usr/share/llhttp
+LLHTTP_INC_DIR = /usr/share/include/llhttp
+EXTRA_PROGRAMS = bench/http1_parse
+bench_http1_parse_SOURCES = bench/http1_parse.c bench/http1_llhttp.c \
+	bench/llhttp_api.c bench/llhttp_http.c bench/llhttp_core.c
+bench_http1_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(LLHTTP_INC_DIR) \
+	-I$(LLHTTP_SRC_DIR)
+# -w: the anchors' third-party sources are not held to gust's warning set.
+bench_http1_parse_CFLAGS = $(AM_CFLAGS) -O2 -w
+bench_http1_parse_LDADD = libgust.la libgust-proto.la -lhttp_parser -lh2o
+CLEANFILES += bench/http1_parse
+bench-http1: bench/http1_parse
+	./bench/http1_parse
+.PHONY: bench-http1
+EXTRA_DIST += scripts/deps/http1.list

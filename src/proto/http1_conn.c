@@ -487,6 +487,10 @@ int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
       return GUST_H1_END_MESSAGE;
 
     case GUST__H1_R_DONE:
+      if (h->cfg.flags & GUST_H1_READ_ONLY) {
+        next_cycle(h);
+        continue;
+      }
       if (h->sstate == GUST__H1_S_SWITCHED) {
         h->rstate = GUST__H1_R_SWITCHED;
         continue;

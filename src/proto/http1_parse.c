@@ -632,7 +632,7 @@ static int finish_response(gust_h1 *h) {
       return fail(h, GUST_EHTTP_FRAMING, 0, at, h->err_buf);
     }
     if (s == 101) {
-      if (!h->req_upgrade)
+      if (!h->req_upgrade && !(h->cfg.flags & GUST_H1_READ_ONLY))
         return fail(h, GUST_EHTTP_SYNTAX, 0, at,
                     "101 response to a request that did not ask to upgrade");
       fl |= GUST_H1_HEAD_UPGRADE;

@@ -533,6 +533,14 @@ static void flags(void) {
             "1 \r\nx\r\n0\r\n\r\n",
             "REQ POST / 1.1 KC [Host=a] [Transfer-Encoding=chunked] | D:x | "
             "END | NEED");
+  cfg.flags = GUST_H1_READ_ONLY;
+  o.respond = 0;
+  check_str("flags: read_only reads pipelined requests without answers", &o,
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.0\r\n\r\n"
+            "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "REQ GET / 1.1 KL0 [Host=a] | END | REQ GET /2 1.0 L0 | END | "
+            "CLOSED");
+  o.respond = 1;
   cfg.flags = GUST_H1_NO_KEEP_ALIVE;
   check_str(
       "flags: no_keep_alive closes after the response", &o,
