@@ -22,6 +22,7 @@ void gust_h1_config_init(gust_h1_config *cfg) {
 /* Resets the head parser only (an interim response keeps the cycle). */
 static void reset_head(gust_h1 *h) {
   h->scan = h->line_start = 0;
+  h->line_odd = 0;
   h->head_limit = h->cfg.max_head;
   h->field_limit = h->cfg.max_fields;
   h->start_done = 0;
@@ -303,6 +304,7 @@ static int start_trailers(gust_h1 *h) {
   size_t budget =
       h->cfg.max_head > h->head_used ? h->cfg.max_head - h->head_used : 0;
   h->scan = h->line_start = 0;
+  h->line_odd = 0;
   h->head_limit = budget + 2;
   h->field_limit =
       h->cfg.max_fields > h->nf_head ? h->cfg.max_fields - h->nf_head : 0;
@@ -331,7 +333,8 @@ static int chunk_sized(gust_h1 *h) {
 }
 
 int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
-  memset(ev, 0, sizeof(*ev));
+  static const gust_h1_event empty; /* a struct copy beats memset here */
+  *ev = empty;
   flush_pending(h);
   for (;;) {
     const uint8_t *p = in_ptr(h);

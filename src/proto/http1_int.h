@@ -56,6 +56,7 @@ struct gust_h1 {
   int rstate;
   size_t scan;       /* head bytes already scanned (from the front) */
   size_t line_start; /* start of the line being scanned */
+  int line_odd;      /* that line holds DEL or a control other than HTAB */
   size_t head_limit; /* head/trailer bytes allowed from the front */
   size_t field_limit;
   int start_done; /* start line parsed */

@@ -373,7 +373,7 @@ static int grow_fields(gust_h1 *h) {
 }
 
 static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
-                      int trailers) {
+                      int trailers, int odd) {
   size_t i = ls, va, vb, ra;
   gust__h1_foff *f;
   if (is_ows(p[ls]))
@@ -389,7 +389,9 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
   ra = va = i + 1;
   while (va < le && is_ows(p[va]))
     va++;
-  for (vb = va; vb < le; vb++) {
+  /* the scanner saw every byte: only a line holding DEL or a control other
+   * than HTAB needs a second look */
+  for (vb = odd ? va : le; vb < le; vb++) {
     uint8_t c = p[vb];
     if ((c < 0x20 && c != '\t') || c == 0x7f) {
       if (!(h->cfg.flags & GUST_H1_CTL_IN_VALUES) || c == 0 || c == '\r' ||
@@ -397,6 +399,7 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
         return bad(h, vb, "invalid character in field value");
     }
   }
+  vb = le;
   while (vb > va && is_ows(p[vb - 1]))
     vb--;
   if (h->nf >= h->field_limit)
@@ -422,6 +425,26 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
 /* Line scanner                                                         */
 /* ------------------------------------------------------------------ */
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Returns the index of the first byte in p[i..end) that is a control
+ * (< 0x20) or DEL, or `end`. Eight bytes at a time: a byte below 0x20 or
+ * equal to 0x7f sets its high bit in one of the two masks. */
+static size_t skip_plain(const uint8_t *p, size_t i, size_t end) {
+  while (end - i >= 8) {
+    uint64_t x, y;
+    memcpy(&x, p + i, 8);
+    y = x ^ (ONES * 0x7f);
+    if (((x - ONES * 0x20) & ~x & HIGHS) | ((y - ONES) & ~y & HIGHS))
+      break;
+    i += 8;
+  }
+  while (i < end && p[i] >= 0x20 && p[i] != 0x7f)
+    i++;
+  return i;
+}
+
 int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
                         int trailers) {
   size_t limit = h->head_limit;
@@ -429,8 +452,7 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
     size_t i = h->scan, end = avail < limit ? avail : limit, le, next;
     int rc;
     for (;;) {
-      while (i < end && p[i] >= 0x20)
-        i++;
+      i = skip_plain(p, i, end);
       if (i == end) {
         h->scan = i;
         if (end == limit)
@@ -462,10 +484,14 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
       }
       if (p[i] == 0)
         return bad(h, i, "NUL in message head");
+      if (p[i] != '\t')
+        h->line_odd = 1; /* DEL or a control: the line parser decides */
       i++;
     }
     {
       size_t ls = h->line_start;
+      int odd = h->line_odd;
+      h->line_odd = 0;
       h->line_start = h->scan = next;
       if (le == ls) {
         if (!h->start_done && !trailers)
@@ -478,7 +504,7 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
                                        : status_line(h, p, ls, le);
         h->start_done = 1;
       } else {
-        rc = field_line(h, p, ls, le, trailers);
+        rc = field_line(h, p, ls, le, trailers, odd);
       }
       if (rc != 0)
         return rc;
