@@ -58,6 +58,89 @@ static void trim(const uint8_t *p, size_t *a, size_t *b) {
 }
 
 /* ------------------------------------------------------------------ */
+/* Byte scanners                                                        */
+/* ------------------------------------------------------------------ */
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* The byte scanners below return the index of the first byte in p[i..end)
+ * that is <= `lim` or equal to DEL, or `end`. The head scanner uses lim
+ * 0x1f (controls), the request-target scanner 0x20 (controls and SP). Each
+ * has a portable eight-bytes-at-a-time form; x86-64 adds SSE2 (always
+ * present there) and AVX2 (chosen at run time). */
+static size_t skip_swar(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+  while (end - i >= 8) {
+    uint64_t x, y;
+    memcpy(&x, p + i, 8);
+    y = x ^ (ONES * 0x7f);
+    /* a byte below lim + 1 or equal to 0x7f sets its high bit */
+    if (((x - ONES * (uint64_t)(lim + 1)) & ~x & HIGHS) |
+        ((y - ONES) & ~y & HIGHS))
+      break;
+    i += 8;
+  }
+  while (i < end && p[i] > lim && p[i] != 0x7f)
+    i++;
+  return i;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+static size_t skip_sse2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+  const __m128i l = _mm_set1_epi8((char)lim), d = _mm_set1_epi8(0x7f);
+  while (end - i >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, l), l),
+                               _mm_cmpeq_epi8(x, d));
+    int m = _mm_movemask_epi8(hit);
+    if (m != 0)
+      return i + (size_t)__builtin_ctz((unsigned)m);
+    i += 16;
+  }
+  return skip_swar(p, i, end, lim);
+}
+
+__attribute__((target("avx2"))) static size_t
+skip_avx2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+  const __m256i l = _mm256_set1_epi8((char)lim), d = _mm256_set1_epi8(0x7f);
+  while (end - i >= 32) {
+    __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+    __m256i hit = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(x, l), l),
+                                  _mm256_cmpeq_epi8(x, d));
+    unsigned m = (unsigned)_mm256_movemask_epi8(hit);
+    if (m != 0)
+      return i + (size_t)__builtin_ctz(m);
+    i += 32;
+  }
+  return skip_sse2(p, i, end, lim);
+}
+
+/* 0 = not decided yet, 1 = SSE2, 2 = AVX2. Racing threads store the same
+ * value. */
+static int simd_level;
+
+static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+  if (GUST__UNLIKELY(simd_level == 0)) {
+    __builtin_cpu_init();
+    simd_level = __builtin_cpu_supports("avx2") ? 2 : 1;
+  }
+  if (simd_level == 2)
+    return skip_avx2(p, i, end, lim);
+  return skip_sse2(p, i, end, lim);
+}
+#else
+static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+  return skip_swar(p, i, end, lim);
+}
+#endif
+
+static size_t skip_plain(const uint8_t *p, size_t i, size_t end) {
+  return skip_until(p, i, end, 0x1f);
+}
+
+/* ------------------------------------------------------------------ */
 /* Start lines                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -86,12 +169,16 @@ static int request_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le) {
   h->m_off = (uint32_t)ls;
   h->m_len = (uint32_t)(i - ls);
   ts = ++i;
-  while (i < le && p[i] != ' ') {
-    if (p[i] < 0x21 || p[i] == 0x7f)
-      return bad(h, i, "invalid character in request target");
-    if (i - ts >= h->cfg.max_target)
+  {
+    /* the target ends at the first SP; a control or DEL before it, or a
+     * target over the limit, is an error (the earlier of the two wins) */
+    size_t lim = le - ts > h->cfg.max_target ? ts + h->cfg.max_target : le;
+    i = skip_until(p, ts, lim, 0x20);
+    if (i < le && p[i] != ' ') {
+      if (p[i] < 0x21 || p[i] == 0x7f)
+        return bad(h, i, "invalid character in request target");
       return fail(h, GUST_EHTTP_TARGET_SIZE, 414, i, "request target too long");
-    i++;
+    }
   }
   if (i == ts)
     return bad(h, i, "empty request target");
@@ -424,26 +511,6 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
 /* ------------------------------------------------------------------ */
 /* Line scanner                                                         */
 /* ------------------------------------------------------------------ */
-
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* Returns the index of the first byte in p[i..end) that is a control
- * (< 0x20) or DEL, or `end`. Eight bytes at a time: a byte below 0x20 or
- * equal to 0x7f sets its high bit in one of the two masks. */
-static size_t skip_plain(const uint8_t *p, size_t i, size_t end) {
-  while (end - i >= 8) {
-    uint64_t x, y;
-    memcpy(&x, p + i, 8);
-    y = x ^ (ONES * 0x7f);
-    if (((x - ONES * 0x20) & ~x & HIGHS) | ((y - ONES) & ~y & HIGHS))
-      break;
-    i += 8;
-  }
-  while (i < end && p[i] >= 0x20 && p[i] != 0x7f)
-    i++;
-  return i;
-}
 
 int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
                         int trailers) {
