@@ -127,6 +127,24 @@ static void limits(void) {
   check_str("limits: chunked total limit+1", &o,
             HEAD "5\r\nhello\r\n6\r\nabcdef\r\n0\r\n\r\n",
             REQ " | D:hello | ERR 413 GUST_EHTTP_BODY_SIZE @66");
+  /* trailers share the field and head limits with the head */
+  gust_h1_config_init(&cfg);
+  cfg.max_fields = 3;
+  o.cfg = &cfg;
+  check_str("limits: trailers up to the field limit", &o,
+            HEAD "0\r\nA: 1\r\n\r\n", REQ " | TRL [A=1] | END | NEED");
+  check_str("limits: one trailer over the field limit", &o,
+            HEAD "0\r\nA: 1\r\nB: 2\r\n\r\n",
+            REQ " | ERR 431 GUST_EHTTP_HEAD_SIZE @65");
+  gust_h1_config_init(&cfg);
+  /* what the head left (13 bytes) plus the final CRLF: 15 bytes */
+  cfg.max_head = HEADLEN + 13;
+  check_str("limits: trailer section at what the head left", &o,
+            HEAD "0\r\nAB: 1234567\r\n\r\n",
+            REQ " | TRL [AB=1234567] | END | NEED");
+  check_str("limits: trailer section one byte over", &o,
+            HEAD "0\r\nAB: 12345678\r\n\r\n",
+            REQ " | ERR 431 GUST_EHTTP_HEAD_SIZE @74");
   /* default body limit on one chunk size */
   o.cfg = NULL;
   check_str("limits: chunk of exactly 100 MiB announced", &o,
