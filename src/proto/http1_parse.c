@@ -376,11 +376,12 @@ static int host_field(gust_h1 *h, const uint8_t *p, size_t a, size_t b,
     return 0;
   if (++h->n_host > 1)
     return bad(h, ls, "Multiple host headers not allowed");
-  for (i = a; i < b; i++)
-    if (p[i] == ',')
-      return bad(h, i, "Multiple host headers not allowed");
-  if (!host_valid(p, a, b))
+  if (!host_valid(p, a, b)) {
+    for (i = a; i < b; i++)
+      if (p[i] == ',')
+        return bad(h, i, "Multiple host headers not allowed");
     return bad(h, a, "Invalid Host header");
+  }
   return 0;
 }
 

@@ -470,6 +470,32 @@ static const rvec responses[] = {
      "GUST_EHTTP_TRUNCATED @40"},
 };
 
+/* Rule 6 of the reference's test idioms: an accepted request followed by a
+ * second one; the second is read only when the first allows persistence,
+ * and never after an error. */
+static void follow(const char *group, const vec *v) {
+  static const char next[] = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+  static const char tail[] = " | END | NEED";
+  drive_opts o = server_opts();
+  char in[1024], want[2048], name[256];
+  size_t wl = strlen(v->want);
+  if (v->len + sizeof(next) > sizeof(in) || wl + 128 > sizeof(want))
+    return;
+  memcpy(in, v->in, v->len);
+  memcpy(in + v->len, next, sizeof(next) - 1);
+  if (wl >= strlen(tail) && strcmp(v->want + wl - strlen(tail), tail) == 0)
+    snprintf(want, sizeof(want),
+             "%.*s | END | REQ GET /next 1.1 KL0 "
+             "[Host=a] | END | NEED",
+             (int)(wl - strlen(tail)), v->want);
+  else if (strstr(v->want, "CLOSED") != NULL || strncmp(v->want, "ERR", 3) == 0)
+    snprintf(want, sizeof(want), "%s", v->want);
+  else
+    return; /* the vector ends inside a message */
+  snprintf(name, sizeof(name), "%s: %s, then a second request", group, v->name);
+  check_vector(name, &o, in, v->len + sizeof(next) - 1, want);
+}
+
 static void run_table(const char *group, const vec *v, size_t n) {
   size_t i;
   drive_opts o = server_opts();
@@ -479,6 +505,7 @@ static void run_table(const char *group, const vec *v, size_t n) {
   for (i = 0; i < n; i++) {
     snprintf(name, sizeof(name), "%s: %s", group, v[i].name);
     check_vector(name, &o, v[i].in, v[i].len, v[i].want);
+    follow(group, &v[i]);
   }
 }
 
