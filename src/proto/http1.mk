@@ -25,8 +25,8 @@ tools_gust_h1dump_SOURCES = tools/gust-h1dump.c
 tools_gust_h1dump_LDADD = libgust.la libgust-proto.la
 tools_gust_h1dump_LDFLAGS = $(GUST_SAN_CFLAGS)
 dist_man_MANS += doc/man/gust-h1dump.1
-TESTS += t/proto/h1dump.sh
-EXTRA_DIST += t/proto/h1dump.sh t/proto/h1dump/pipelined.req \
+TESTS += t/proto/h1dump.sh t/proto/http1_scalar.sh
+EXTRA_DIST += t/proto/h1dump.sh t/proto/http1_scalar.sh t/proto/h1dump/pipelined.req \
 	t/proto/h1dump/pipelined.out t/proto/h1dump/clte.req \
 	t/proto/h1dump/clte.out t/proto/h1dump/sequence.resp \
 	t/proto/h1dump/sequence.out t/proto/h1dump/truncated.req \

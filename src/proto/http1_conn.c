@@ -71,6 +71,7 @@ int gust_h1_new(gust_h1 **out, gust_h1_role role, const gust_h1_config *cfg,
       cfg->chunk_size == 0 ||
       (role != GUST_H1_SERVER && role != GUST_H1_CLIENT))
     return GUST_EINVAL;
+  gust__h1_simd_init();
   mem = gust__mem(mem);
   h = gust__calloc(mem, 1, sizeof(*h));
   if (h == NULL)

@@ -121,6 +121,9 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
                         int trailers);
 int gust__h1_finish_head(gust_h1 *h, const uint8_t *p);
 
+/* Chooses the byte scanner for this CPU (once per process). */
+void gust__h1_simd_init(void);
+
 /* Chunked decoder (http1_chunked.c): consumes framing bytes from p. */
 int gust__h1_chunk_line(gust_h1 *h, const uint8_t *p, size_t avail,
                         size_t *used);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/http1_int.h"
@@ -117,22 +118,78 @@ skip_avx2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return skip_sse2(p, i, end, lim);
 }
 
-/* 0 = not decided yet, 1 = SSE2, 2 = AVX2. Racing threads store the same
- * value. */
-static int simd_level;
+/* Returns the index of the first byte in p[i..end) that is not a tchar, or
+ * `end`: sixteen bytes at a time, each classified by two table lookups on
+ * its nibbles (a tchar's row bit must be set in its column's mask). */
+__attribute__((target("avx2"))) static size_t
+skip_tchar_avx2(const uint8_t *p, size_t i, size_t end) {
+  const __m128i col = _mm_setr_epi8(58, 63, 62, 63, 63, 63, 63, 63, 62, 62, 61,
+                                    21, 52, 21, 61, 28);
+  const __m128i row =
+      _mm_setr_epi8(0, 0, 1, 2, 4, 8, 16, 32, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i nib = _mm_set1_epi8(0x0f);
+  while (end - i >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    __m128i c = _mm_shuffle_epi8(col, _mm_and_si128(x, nib));
+    __m128i r = _mm_shuffle_epi8(row, _mm_and_si128(_mm_srli_epi16(x, 4), nib));
+    int m = _mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_and_si128(c, r), _mm_setzero_si128()));
+    if (m != 0)
+      return i + (size_t)__builtin_ctz((unsigned)m);
+    i += 16;
+  }
+  while (i < end && gust__h1_tchar[p[i]])
+    i++;
+  return i;
+}
 
-static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
-  if (GUST__UNLIKELY(simd_level == 0)) {
+/* 1 = SSE2, 2 = AVX2; set by gust__h1_simd_init() before any parse.
+ * Threads creating connections at once store the same value. */
+static int simd_level = 1;
+
+void gust__h1_simd_init(void) {
+  static int done;
+  if (!done) {
+    const char *cap = getenv("GUST_SIMD"); /* tests: 0 SWAR, 1 SSE2 */
     __builtin_cpu_init();
     simd_level = __builtin_cpu_supports("avx2") ? 2 : 1;
+    if (cap != NULL && cap[0] >= '0' && cap[0] < '0' + simd_level)
+      simd_level = cap[0] - '0';
+    done = 1;
   }
-  if (simd_level == 2)
+}
+
+static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+  if (end - i >= 32 && simd_level == 2)
     return skip_avx2(p, i, end, lim);
+  if (GUST__UNLIKELY(simd_level == 0))
+    return skip_swar(p, i, end, lim);
   return skip_sse2(p, i, end, lim);
 }
+
+/* The first non-tchar at or after p[i]; p[end - 1] must not be a tchar (it
+ * is the CR or LF ending the line), so the scalar loop needs no bound. */
+static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
+  if (end - i >= 16 && simd_level == 2)
+    return skip_tchar_avx2(p, i, end);
+  while (gust__h1_tchar[p[i]])
+    i++;
+  return i;
+}
 #else
+void gust__h1_simd_init(void) {}
+
 static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return skip_swar(p, i, end, lim);
+}
+
+/* The first non-tchar at or after p[i]; p[end - 1] is the CR or LF ending
+ * the line, so the loop needs no bound. */
+static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
+  (void)end;
+  while (gust__h1_tchar[p[i]])
+    i++;
+  return i;
 }
 #endif
 
@@ -160,8 +217,7 @@ static int version_ok(const uint8_t *p, size_t i, int *major, int *minor) {
 static int request_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le) {
   size_t i = ls, ts;
   int major, minor;
-  while (i < le && TCHAR(p[i]))
-    i++;
+  i = skip_tchar(p, i, le + 1);
   if (i == ls)
     return bad(h, ls, "invalid request method");
   if (i == le || p[i] != ' ')
@@ -347,16 +403,17 @@ static int host_valid(const uint8_t *p, size_t a, size_t b) {
       return 0;
     i++;
   } else {
-    while (i < b && p[i] != ':') {
-      if (p[i] == '%') {
+    for (;;) {
+      /* p[b] is OWS, CR or LF, never a host byte */
+      while (host_char(p[i]))
+        i++;
+      if (i < b && p[i] == '%') {
         if (b - i < 3 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]))
           return 0;
         i += 3;
         continue;
       }
-      if (!host_char(p[i]))
-        return 0;
-      i++;
+      break;
     }
   }
   if (i == b)
@@ -477,8 +534,7 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
   gust__h1_foff *f;
   if (is_ows(p[ls]))
     return bad(h, ls, "obs-fold or whitespace before a field name");
-  while (i < le && TCHAR(p[i]))
-    i++;
+  i = skip_tchar(p, i, le + 1);
   if (i == le)
     return bad(h, i, "field line without a colon");
   if (p[i] != ':')
