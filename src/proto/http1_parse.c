@@ -651,15 +651,28 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
 /* Framing decision                                                     */
 /* ------------------------------------------------------------------ */
 
-static int slice_is(gust_slice s, const char *lit) {
-  size_t n = strlen(lit);
-  return s.len == n && memcmp(s.ptr, lit, n) == 0;
+enum { M_OTHER, M_GET, M_HEAD, M_CONNECT, M_OPTIONS };
+
+/* Classifies the methods whose meaning the parser needs (case-sensitive). */
+static int method_kind(gust_slice m) {
+  switch (m.len) {
+  case 3:
+    return memcmp(m.ptr, "GET", 3) == 0 ? M_GET : M_OTHER;
+  case 4:
+    return memcmp(m.ptr, "HEAD", 4) == 0 ? M_HEAD : M_OTHER;
+  case 7:
+    if (memcmp(m.ptr, "CONNECT", 7) == 0)
+      return M_CONNECT;
+    return memcmp(m.ptr, "OPTIONS", 7) == 0 ? M_OPTIONS : M_OTHER;
+  default:
+    return M_OTHER;
+  }
 }
 
 /* R4: the request-target form must fit the method. */
-static int target_form_ok(gust_slice m, gust_slice t) {
+static int target_form_ok(int kind, gust_slice t) {
   size_t i;
-  if (slice_is(m, "CONNECT")) {
+  if (kind == M_CONNECT) {
     size_t colon = t.len;
     if (t.ptr[0] == '[') {
       for (i = 0; i < t.len && t.ptr[i] != ']'; i++)
@@ -686,7 +699,7 @@ static int target_form_ok(gust_slice m, gust_slice t) {
   if (t.ptr[0] == '/')
     return 1;
   if (t.len == 1 && t.ptr[0] == '*')
-    return slice_is(m, "OPTIONS");
+    return kind == M_OPTIONS;
   /* absolute-form: scheme ":" ... */
   if (!((t.ptr[0] | 0x20) >= 'a' && (t.ptr[0] | 0x20) <= 'z'))
     return 0;
@@ -715,12 +728,13 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
   size_t at = h->head_size - 2;
   gust_slice m, t;
   unsigned fl = 0;
-  int body;
+  int body, kind;
   m.ptr = p + h->m_off;
   m.len = h->m_len;
   t.ptr = p + h->t_off;
   t.len = h->t_len;
-  if (!target_form_ok(m, t))
+  kind = method_kind(m);
+  if (!target_form_ok(kind, t))
     return bad(h, h->t_off, "request target form does not fit the method");
   if (h->minor == 1 && h->n_host == 0)
     return bad(h, at, "Missing Host header");
@@ -754,7 +768,7 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
       return bad(h, at, "WebSocket upgrade request with a body");
     fl |= GUST_H1_HEAD_UPGRADE;
   }
-  if (slice_is(m, "CONNECT"))
+  if (kind == M_CONNECT)
     fl |= GUST_H1_HEAD_CONNECT;
   if (h->minor == 1) {
     if (h->expect_100 && body)
@@ -764,8 +778,7 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
     h->msg_keep_alive = !h->conn_close;
   } else {
     h->msg_keep_alive =
-        h->conn_keep_alive &&
-        (h->n_cl > 0 || slice_is(m, "GET") || slice_is(m, "HEAD"));
+        h->conn_keep_alive && (h->n_cl > 0 || kind == M_GET || kind == M_HEAD);
   }
   if (h->cfg.flags & GUST_H1_NO_KEEP_ALIVE)
     h->msg_keep_alive = 0;
@@ -774,7 +787,7 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
   h->head_flags = fl;
   h->req_seen = 1;
   h->req_minor = h->minor;
-  h->req_head = slice_is(m, "HEAD");
+  h->req_head = kind == M_HEAD;
   h->req_connect = (fl & GUST_H1_HEAD_CONNECT) != 0;
   h->req_upgrade = (fl & GUST_H1_HEAD_UPGRADE) != 0;
   h->req_expect_100 = (fl & GUST_H1_HEAD_EXPECT_100) != 0;
