@@ -37,7 +37,10 @@ enum {
    * PAUSED) and reads message after message as long as the received ones
    * allow reuse; a 101 response is taken as a switch. For monitors, dump
    * tools, benchmarks and fuzzers that only parse. */
-  GUST_H1_READ_ONLY = 1u << 5
+  GUST_H1_READ_ONLY = 1u << 5,
+  /* Tornado compatibility: gust_h1_send_error() writes the bare bytes
+   * `HTTP/1.1 400 Bad Request\r\n\r\n` for every error, as Tornado does. */
+  GUST_H1_TORNADO_ERRORS = 1u << 6
 };
 
 /* Limits and flags. Start from gust_h1_config_init() and change fields. */
@@ -205,7 +208,9 @@ GUST_EXTERN int gust_h1_send_continue(gust_h1 *h);
 
 /* Server, after an ERROR event whose http_status is not 0: queues the
  * error response `HTTP/1.1 <status> <reason>` with `Connection: close` and
- * `Content-Length: 0`. The driver then writes the output, shuts down its
+ * `Content-Length: 0` (with GUST_H1_TORNADO_ERRORS: the bare bytes
+ * `HTTP/1.1 400 Bad Request\r\n\r\n`). The driver then writes the output,
+ * shuts down its
  * write side and closes. Returns 0, GUST_ESTATE (no such error, or a
  * response was already started) or GUST_ENOMEM. */
 GUST_EXTERN int gust_h1_send_error(gust_h1 *h);

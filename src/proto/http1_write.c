@@ -298,10 +298,13 @@ int gust_h1_send_error(gust_h1 *h) {
   if (h->role != GUST_H1_SERVER || h->rstate != GUST__H1_R_ERROR ||
       h->err_status == 0 || h->resp_started)
     return err(h, GUST_ESTATE, "no error response to send");
-  rc = gust_buf_printf(&h->out,
-                       "HTTP/1.1 %d %s\r\nConnection: close\r\n"
-                       "Content-Length: 0\r\n\r\n",
-                       h->err_status, gust_h1_reason(h->err_status));
+  if (h->cfg.flags & GUST_H1_TORNADO_ERRORS)
+    rc = gust_buf_append_str(&h->out, "HTTP/1.1 400 Bad Request\r\n\r\n");
+  else
+    rc = gust_buf_printf(&h->out,
+                         "HTTP/1.1 %d %s\r\nConnection: close\r\n"
+                         "Content-Length: 0\r\n\r\n",
+                         h->err_status, gust_h1_reason(h->err_status));
   if ((rc = commit(h, mark, rc)) != 0)
     return rc;
   h->resp_started = 1;

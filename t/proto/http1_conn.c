@@ -298,6 +298,21 @@ static void errors(void) {
   is_int(gust_h1_send_error(h), GUST_ESTATE, "errors: only one error response");
   ok(!gust_h1_keep_alive(h), "errors: connection does not persist");
   gust_h1_free(h);
+
+  {
+    gust_h1_config cfg;
+    gust_h1_config_init(&cfg);
+    cfg.flags = GUST_H1_TORNADO_ERRORS;
+    if (gust_h1_new(&h, GUST_H1_SERVER, &cfg, NULL) != 0)
+      bail_out("gust_h1_new");
+    gust_h1_feed(h, "GET / HTTP/1.1\r\n\r\n", 18);
+    gust_h1_next_event(h, &ev);
+    is_int(ev.http_status, 400, "errors: missing Host is a 400");
+    gust_h1_send_error(h);
+    out_is(h, "HTTP/1.1 400 Bad Request\r\n\r\n",
+           "errors: Tornado-compat error bytes");
+    gust_h1_free(h);
+  }
 }
 
 /* A request whose head is exactly `size` bytes with `nfields` fields. */
