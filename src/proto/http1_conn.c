@@ -357,6 +357,10 @@ int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
           h->rstate = GUST__H1_R_CLOSED;
         continue;
       }
+      if (avail == 0) { /* nothing to parse, nothing to save */
+        ev->type = GUST_H1_NEED_DATA;
+        return GUST_H1_NEED_DATA;
+      }
       rc = gust__h1_parse_head(h, p, avail, 0);
       if (rc < 0)
         continue;
