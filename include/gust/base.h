@@ -72,6 +72,16 @@ typedef ptrdiff_t gust_ssize;
   XX(INJECTED, -23, 1, "allocation failure injected by a test")                \
   XX(SYS, -24, 1, "system call failed")                                        \
   /* HTTP/1.1 (-100 .. -199) */                                                \
+  XX(HTTP_SYNTAX, -100, 1, "malformed HTTP/1.1 message")                       \
+  XX(HTTP_HEAD_SIZE, -101, 1, "HTTP message head too large")                   \
+  XX(HTTP_TARGET_SIZE, -102, 1, "HTTP request target too long")                \
+  XX(HTTP_BODY_SIZE, -103, 1, "HTTP message body too large")                   \
+  XX(HTTP_VERSION, -104, 1, "HTTP version not supported")                      \
+  XX(HTTP_CODING, -105, 1, "unsupported transfer coding")                      \
+  XX(HTTP_FRAMING, -106, 1, "invalid or conflicting HTTP message framing")     \
+  XX(HTTP_CHUNK, -107, 1, "malformed chunked transfer coding")                 \
+  XX(HTTP_TRUNCATED, -108, 1, "connection closed inside an HTTP message")      \
+  XX(HTTP_LENGTH, -109, 1, "body written does not match Content-Length")       \
   /* compression (-200 .. -249) */                                             \
   /* WebSocket (-250 .. -299) */                                               \
   XX(WS_PROTOCOL, -250, 1, "WebSocket protocol violation")                     \

@@ -6,6 +6,7 @@
 #include <gust/version.h>
 #include <gust/base.h>
 #include <gust/headers.h>
+#include <gust/http1.h>
 #include <gust/crypto.h>
 #include <gust/tls.h>
 #include <gust/ws.h>

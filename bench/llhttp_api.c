@@ -1,0 +1,2 @@
+/* llhttp's api.c, from node-llhttp, built as a benchmark anchor. */
+#include "api.c"
