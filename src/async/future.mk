@@ -1,1 +1,10 @@
 ## future module (futures, locks, queues, executor): sources, header, tests.
+
+libgust_la_SOURCES += src/async/future.c src/async/future_int.h
+pkginclude_HEADERS += include/gust/future.h
+EXTRA_DIST += doc/async.md
+
+FUTURE_TESTS = t/async/future
+check_PROGRAMS += $(FUTURE_TESTS)
+TESTS += $(FUTURE_TESTS)
+VALGRIND_TESTS += $(FUTURE_TESTS)
