@@ -8,3 +8,11 @@ FUTURE_TESTS = t/async/future
 check_PROGRAMS += $(FUTURE_TESTS)
 TESTS += $(FUTURE_TESTS)
 VALGRIND_TESTS += $(FUTURE_TESTS)
+
+libgust_la_SOURCES += src/async/locks.c
+pkginclude_HEADERS += include/gust/locks.h
+LOCKS_TESTS = t/async/locks
+check_PROGRAMS += $(LOCKS_TESTS)
+TESTS += $(LOCKS_TESTS)
+VALGRIND_TESTS += $(LOCKS_TESTS)
+EXTRA_DIST += t/async/async_tap.h

@@ -4,6 +4,8 @@
 
 #include <gust/future.h>
 
+#include <stddef.h>
+
 /* Called synchronously when the future completes (or at once, inline, if
  * it is done already). */
 typedef void (*gust__future_fn)(gust_future *f, void *user_data);
@@ -64,5 +66,42 @@ static inline void gust__list_unlink(gust__link *n) {
 
 #define GUST__CONTAINER(ptr, type, member)                                     \
   ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* A FIFO of waiters, each with its own future and optional timer. When
+ * the future completes for any reason (woken, timed out, cancelled by its
+ * holder) the waiter unlinks and frees itself. */
+typedef struct gust__waitq {
+  gust__link head;
+  size_t count;
+  gust_loop *loop;
+  const gust_mem *mem;
+} gust__waitq;
+
+typedef struct gust__waiter {
+  gust__link link;
+  gust__waitq *q;
+  gust_future *f;
+  gust_timer timer;
+  int timeout_is_error; /* GUST_ETIMEDOUT, else resolve with NULL */
+  void *item;           /* a queue putter's item */
+} gust__waiter;
+
+void gust__waitq_init(gust__waitq *q, gust_loop *loop, const gust_mem *mem);
+
+/* Appends a waiter. On success *out is a new reference to its future for
+ * the caller and *w (may be NULL) the waiter. Returns 0 or GUST_ENOMEM. */
+int gust__waitq_add(gust__waitq *q, gust_timeout timeout, int timeout_is_error,
+                    void *item, gust_future **out, gust__waiter **w);
+
+/* The oldest waiter, or NULL. */
+gust__waiter *gust__waitq_first(const gust__waitq *q);
+
+/* Resolves the waiter's future with `value` (the waiter goes away). If
+ * the future cannot be completed (out of memory) the waiter is dropped
+ * all the same and GUST_ENOMEM returned. */
+int gust__waiter_wake(gust__waiter *w, void *value);
+
+/* Cancels every waiter (used when the primitive is freed). */
+void gust__waitq_cancel_all(gust__waitq *q);
 
 #endif /* GUST_FUTURE_INT_H */

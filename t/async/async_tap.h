@@ -39,7 +39,7 @@ static void t_log(gust_log_category c, gust_log_level lv, const char *msg,
 }
 
 /* Runs the loop until `f` is done, with a generous watchdog. */
-static int t_wait(gust_future *f) {
+static inline int t_wait(gust_future *f) {
   int rc = gust_future_run(f, 30.0);
   if (rc != 0 || !gust_future_done(f)) {
     T_ok = 0;
@@ -50,7 +50,7 @@ static int t_wait(gust_future *f) {
 }
 
 /* Lets every already-scheduled callback and its follow-ups run. */
-static void t_spin(int iterations) {
+static inline void t_spin(int iterations) {
   int i;
   for (i = 0; i < iterations; i++) {
     gust_future *m;
@@ -80,7 +80,7 @@ static void t_run(const char *name, void (*fn)(void)) {
 }
 
 /* A pending future on L. */
-static gust_future *t_future(void) {
+static inline gust_future *t_future(void) {
   gust_future *f;
   if (gust_future_new(&f, L, NULL) != 0)
     bail_out("out of memory");
@@ -88,7 +88,7 @@ static gust_future *t_future(void) {
 }
 
 /* A future on L already resolved with the integer `v`. */
-static gust_future *t_resolved(long v) {
+static inline gust_future *t_resolved(long v) {
   gust_future *f = t_future();
   gust_future_set_result(f, (void *)(intptr_t)v, NULL);
   return f;
