@@ -16,3 +16,10 @@ check_PROGRAMS += $(LOCKS_TESTS)
 TESTS += $(LOCKS_TESTS)
 VALGRIND_TESTS += $(LOCKS_TESTS)
 EXTRA_DIST += t/async/async_tap.h
+
+libgust_la_SOURCES += src/async/queues.c
+pkginclude_HEADERS += include/gust/queues.h
+QUEUES_TESTS = t/async/queues
+check_PROGRAMS += $(QUEUES_TESTS)
+TESTS += $(QUEUES_TESTS)
+VALGRIND_TESTS += $(QUEUES_TESTS)
