@@ -23,3 +23,10 @@ QUEUES_TESTS = t/async/queues
 check_PROGRAMS += $(QUEUES_TESTS)
 TESTS += $(QUEUES_TESTS)
 VALGRIND_TESTS += $(QUEUES_TESTS)
+
+libgust_la_SOURCES += src/async/executor.c
+pkginclude_HEADERS += include/gust/executor.h
+EXECUTOR_TESTS = t/async/executor
+check_PROGRAMS += $(EXECUTOR_TESTS)
+TESTS += $(EXECUTOR_TESTS)
+VALGRIND_TESTS += $(EXECUTOR_TESTS)
