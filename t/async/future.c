@@ -843,8 +843,8 @@ int main(void) {
       "RunnerGCTest.test_gc_infinite_async_await",
       "ContextVarsTest.test_propagate",
       "ContextVarsTest.test_reset",
-      "ContextVarsTest.test_propagate_to_first_yield_with_native_async_"
-      "function",
+      ("ContextVarsTest.test_propagate_to_first_yield_with_native_async_"
+       "function"),
       "TestIOLoopRunSync.test_native_coroutine",
   };
   static const char *const no_map[] = {
