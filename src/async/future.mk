@@ -30,3 +30,9 @@ EXECUTOR_TESTS = t/async/executor
 check_PROGRAMS += $(EXECUTOR_TESTS)
 TESTS += $(EXECUTOR_TESTS)
 VALGRIND_TESTS += $(EXECUTOR_TESTS)
+
+# The loopback line-protocol client of Tornado's concurrent_test.
+CAPCLIENT_TESTS = t/async/capclient
+check_PROGRAMS += $(CAPCLIENT_TESTS)
+TESTS += $(CAPCLIENT_TESTS)
+VALGRIND_TESTS += $(CAPCLIENT_TESTS)
