@@ -130,10 +130,11 @@ GUST_EXTERN int gust_future_chain(gust_future *a, gust_future *b);
 
 /* Runs the loop until `f` is done (Tornado's run_sync). `timeout` > 0
  * bounds the run in seconds; 0 or less means no bound. Returns 0 when `f`
- * is done (look at its outcome), GUST_ETIMEDOUT ("Operation timed out
- * after %s seconds"), GUST_ELOOPSTOPPED if gust_loop_stop() ended the run
- * first ("Event loop stopped before Future completed."), or GUST_EBUSY if
- * the loop is already running. */
+ * is done (look at its outcome), GUST_ETIMEDOUT when the bound expired
+ * first (logged at debug level: "Operation timed out after %g seconds"),
+ * GUST_ELOOPSTOPPED if gust_loop_stop() ended the run first ("Event loop
+ * stopped before Future completed."), or GUST_EBUSY if the loop is
+ * already running. `f` is left as it is in every case. */
 GUST_EXTERN int gust_future_run(gust_future *f, double timeout);
 
 /* ------------------------------------------------------------------ */
