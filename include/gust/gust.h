@@ -11,6 +11,10 @@
 #include <gust/tls.h>
 #include <gust/ws.h>
 #include <gust/loop.h>
+#include <gust/future.h>
+#include <gust/locks.h>
+#include <gust/queues.h>
+#include <gust/executor.h>
 #include <gust/cookie.h>
 #include <gust/httputil.h>
 

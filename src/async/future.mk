@@ -2,7 +2,7 @@
 
 libgust_la_SOURCES += src/async/future.c src/async/future_int.h
 pkginclude_HEADERS += include/gust/future.h
-EXTRA_DIST += doc/async.md doc/design-async.md
+EXTRA_DIST += doc/async.md
 
 FUTURE_TESTS = t/async/future
 check_PROGRAMS += $(FUTURE_TESTS)
