@@ -31,4 +31,12 @@ int gust__ws_zip_deflate(gust__ws_zip *z, const uint8_t *data, size_t len,
 int gust__ws_zip_inflate(gust__ws_zip *z, const uint8_t *data, size_t len,
                          int fin, gust_buf *out, uint64_t limit);
 
+/* UTF-8 validation implementations, for tests and benchmarks. */
+enum { GUST__UTF8_SCALAR = 0, GUST__UTF8_SSSE3 = 1, GUST__UTF8_AVX2 = 2 };
+
+/* Selects the implementation gust_utf8_feed uses from now on (process
+ * wide): a GUST__UTF8_* level, or -1 for the best the CPU has. Returns the
+ * level chosen, or GUST_EINVAL if the CPU (or build) lacks it. */
+int gust__utf8_set_level(int level);
+
 #endif /* GUST_WS_INT_H */

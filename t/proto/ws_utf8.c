@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The copy of the validator in ws_utf8_impl.c, with its level hook
+ * (levels: 0 scalar DFA, 1 SSSE3, 2 AVX2). */
+int tst_utf8_feed(gust_utf8 *v, const uint8_t *data, size_t len,
+                  size_t *bad_off);
+int tst_utf8_complete(const gust_utf8 *v);
+int tst_utf8_set_level(int level);
+
 /* Expected outcome: -1 = valid and complete, -2 = valid prefix but
  * incomplete, otherwise the offset where validation must fail. */
 struct ucase {
@@ -140,6 +147,156 @@ static long oracle(const uint8_t *p, size_t n) {
   return -1;
 }
 
+/* Outcome of the private copy on p[0..n) fed in pieces of `step`. */
+static long copy_split(const uint8_t *p, size_t n, size_t step) {
+  gust_utf8 v = {0};
+  size_t off = 0, bad = 0;
+  int rc = 0;
+  do {
+    size_t k = n - off < step ? n - off : step;
+    rc = tst_utf8_feed(&v, p + off, k, &bad);
+    if (rc < 0)
+      return (long)(off + bad);
+    off += k;
+  } while (off < n);
+  return tst_utf8_complete(&v) ? -1 : -2;
+}
+
+static unsigned rnd_state = 2463534242u;
+
+static unsigned rnd(void) {
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 17;
+  rnd_state ^= rnd_state << 5;
+  return rnd_state;
+}
+
+/* Appends one code point of a random width (1..4 bytes) at p. */
+static size_t put_char(uint8_t *p) {
+  static const uint32_t bases[] = {0x20,   0x430,  0x4e00,   0x1f600, 0xd7ff,
+                                   0xe000, 0xffff, 0x10ffff, 0x7ff,   0x800};
+  uint32_t cp = bases[rnd() % 10];
+  if (cp < 0x80)
+    cp += rnd() % 0x5f;
+  if (cp < 0x80)
+    return p[0] = (uint8_t)cp, 1;
+  if (cp < 0x800)
+    return p[0] = (uint8_t)(0xc0 | (cp >> 6)),
+           p[1] = (uint8_t)(0x80 | (cp & 0x3f)), 2;
+  if (cp < 0x10000)
+    return p[0] = (uint8_t)(0xe0 | (cp >> 12)),
+           p[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)),
+           p[2] = (uint8_t)(0x80 | (cp & 0x3f)), 3;
+  return p[0] = (uint8_t)(0xf0 | (cp >> 18)),
+         p[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f)),
+         p[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)),
+         p[3] = (uint8_t)(0x80 | (cp & 0x3f)), 4;
+}
+
+/* Fills n bytes of valid text (the last code point may be cut). */
+static void fill_text(uint8_t *p, size_t n) {
+  uint8_t tmp[4];
+  size_t i = 0;
+  while (i < n) {
+    size_t k = put_char(tmp), j;
+    for (j = 0; j < k && i < n; j++)
+      p[i++] = tmp[j];
+  }
+}
+
+/* Compares the selected level of the copy with the oracle on p[0..n),
+ * whole and split at a random point. */
+static int agree(const uint8_t *p, size_t n) {
+  long want = oracle(p, n);
+  size_t step = 1 + rnd() % (n + 1);
+  return copy_split(p, n, n ? n : 1) == want && copy_split(p, n, step) == want;
+}
+
+static void level_checks(const char *name) {
+  static uint8_t mem[512];
+  size_t n, align, pos;
+  int bad = 0, bad_text = 0, bad_pairs = 0, bad_seq = 0, bad_cut = 0;
+  unsigned b1, b2, b3, b4;
+  static const uint8_t tails[] = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
+                                  0xa0, 0xbf, 0xc0, 0xc2, 0xe0, 0xf0, 0xff};
+
+  /* every length 0..200 at every alignment 0..63: random bytes from
+   * interesting values, and valid text with one byte replaced */
+  for (n = 0; n <= 200; n++)
+    for (align = 0; align < 64; align++) {
+      uint8_t *p = mem + align;
+      size_t j;
+      for (j = 0; j < n; j++)
+        p[j] = rnd() % 4 == 0 ? tails[rnd() % sizeof tails]
+                              : (uint8_t)(rnd() & 0xff);
+      if (!agree(p, n))
+        bad++;
+      fill_text(p, n);
+      if (!agree(p, n))
+        bad_text++;
+      if (n > 0) {
+        p[rnd() % n] = (uint8_t)(rnd() & 0xff);
+        if (!agree(p, n))
+          bad_text++;
+      }
+    }
+  is_int(bad, 0, "levels: %s: random bytes, lengths 0-200, 64 alignments",
+         name);
+  is_int(bad_text, 0,
+         "levels: %s: multilingual text, intact and with one byte "
+         "replaced",
+         name);
+
+  /* every byte pair, at positions around the 16/32/64-byte group edges,
+   * inside valid multibyte text */
+  for (b1 = 0; b1 < 256; b1++)
+    for (b2 = 0; b2 < 256; b2++) {
+      static const size_t at[] = {0, 15, 31, 62, 63, 64, 95, 126};
+      uint8_t *p = mem + 3;
+      size_t k = at[(b1 + b2) % 8];
+      fill_text(p, 160);
+      p[k] = (uint8_t)b1;
+      p[k + 1] = (uint8_t)b2;
+      if (!agree(p, 160))
+        bad_pairs++;
+    }
+  is_int(bad_pairs, 0, "levels: %s: every byte pair inside text", name);
+
+  /* every 3- and 4-byte sequence from a lead C0..FF, with the later bytes
+   * drawn from the boundary values, ending right at group edges */
+  for (b1 = 0xc0; b1 < 256; b1++)
+    for (b2 = 0; b2 < 256; b2++)
+      for (b3 = 0; b3 < sizeof tails; b3++)
+        for (b4 = 0; b4 < 3; b4++) {
+          uint8_t *p = mem + (b2 & 7);
+          size_t end = 64 + b4 * 32 - b3 % 4;
+          memset(p, 'a', 200);
+          p[5] = 0xd0, p[6] = 0xb0; /* something non-ASCII in the group */
+          p[end - 3] = (uint8_t)b1;
+          p[end - 2] = (uint8_t)b2;
+          p[end - 1] = tails[b3];
+          p[end] = b4 == 0 ? 0x80 : tails[(b3 + b4) % sizeof tails];
+          if (!agree(p, 200) || !agree(p, end + b4))
+            bad_seq++;
+        }
+  is_int(bad_seq, 0,
+         "levels: %s: 3- and 4-byte sequences (surrogates, overlongs, "
+         "above U+10FFFF) across group edges",
+         name);
+
+  /* valid text cut at every length up to 300: incomplete ends, including
+   * right at block edges, and streamed in 64-byte pieces */
+  for (pos = 0; pos < 40; pos++) {
+    uint8_t *p = mem + pos;
+    fill_text(p, 300);
+    for (n = 0; n <= 300; n++)
+      if (!agree(p, n) || copy_split(p, n, 64) != oracle(p, n) ||
+          copy_split(p, n, 17) != oracle(p, n))
+        bad_cut++;
+  }
+  is_int(bad_cut, 0, "levels: %s: truncations at every length", name);
+}
+
 int main(void) {
   size_t i;
 
@@ -221,6 +378,19 @@ int main(void) {
     is_int(bad, 0,
            "differential: 20000 random strings agree with the "
            "reference decoder, whole and byte by byte");
+  }
+  if (tap_group("levels")) {
+    static const char *const names[] = {"scalar", "ssse3", "avx2"};
+    int level;
+    ok(tst_utf8_set_level(-1) >= 0, "levels: best level selectable");
+    for (level = 0; level < 3; level++) {
+      if (tst_utf8_set_level(level) != level) {
+        ok(level > 0, "levels: %s missing on this CPU (skipped)", names[level]);
+        continue;
+      }
+      level_checks(names[level]);
+    }
+    tst_utf8_set_level(-1);
   }
   return done_testing();
 }
