@@ -214,10 +214,38 @@ static int version_ok(const uint8_t *p, size_t i, int *major, int *minor) {
   return 1;
 }
 
+/* Loads eight bytes as a little-endian word (for fixed-string compares). */
+static uint64_t load8(const uint8_t *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  x = __builtin_bswap64(x);
+#endif
+  return x;
+}
+
+static uint32_t load4(const uint8_t *p) {
+  uint32_t x;
+  memcpy(&x, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  x = __builtin_bswap32(x);
+#endif
+  return x;
+}
+
+/* "GET " and "HTTP/1.1" as little-endian words. */
+#define WORD_GET_SP 0x20544547u
+#define WORD_HTTP11 0x312e312f50545448ull
+
 static int request_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le) {
   size_t i = ls, ts;
   int major, minor;
-  i = skip_tchar(p, i, le + 1);
+  /* the line ends in CR or LF, so a line of four bytes or more may be
+   * read four bytes from its start */
+  if (le - ls >= 4 && load4(p + ls) == WORD_GET_SP)
+    i = ls + 3;
+  else
+    i = skip_tchar(p, i, le + 1);
   if (i == ls)
     return bad(h, ls, "invalid request method");
   if (i == le || p[i] != ' ')
@@ -243,6 +271,10 @@ static int request_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le) {
   h->t_off = (uint32_t)ts;
   h->t_len = (uint32_t)(i - ts);
   i++;
+  if (le - i == 8 && load8(p + i) == WORD_HTTP11) {
+    h->minor = 1;
+    return 0;
+  }
   if (le - i != 8 || !version_ok(p, i, &major, &minor))
     return bad(h, i, "invalid HTTP version");
   if (major != 1)
@@ -587,7 +619,10 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
     size_t i = h->scan, end = avail < limit ? avail : limit, le, next;
     int rc;
     for (;;) {
-      i = skip_plain(p, i, end);
+      /* a control byte (as the CR of the empty line ending the head) is
+       * where the scan would stop: no need to call it */
+      if (i == end || p[i] >= 0x20)
+        i = skip_plain(p, i, end);
       if (i == end) {
         h->scan = i;
         if (end == limit)
