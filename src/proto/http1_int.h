@@ -61,6 +61,7 @@ struct gust_h1 {
   size_t field_limit;
   int start_done; /* start line parsed */
   uint32_t m_off, m_len, t_off, t_len, r_off, r_len;
+  int m_kind; /* the method, as classified by the request-line parser */
   int minor, status;
   gust__h1_foff *foff;
   gust_h1_field *fields;

@@ -214,10 +214,60 @@ static int version_ok(const uint8_t *p, size_t i, int *major, int *minor) {
   return 1;
 }
 
+/* Loads eight bytes as a little-endian word (for fixed-string compares). */
+static uint64_t load8(const uint8_t *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  x = __builtin_bswap64(x);
+#endif
+  return x;
+}
+
+static uint32_t load4(const uint8_t *p) {
+  uint32_t x;
+  memcpy(&x, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  x = __builtin_bswap32(x);
+#endif
+  return x;
+}
+
+/* "GET " and "HTTP/1.1" as little-endian words. */
+#define WORD_GET_SP 0x20544547u
+#define WORD_HTTP11 0x312e312f50545448ull
+#define WORD_HOST   0x74736f68u
+
+enum { M_OTHER, M_GET, M_HEAD, M_CONNECT, M_OPTIONS };
+
+/* Classifies the methods whose meaning the parser needs (case-sensitive). */
+static int method_kind(const uint8_t *ptr, size_t len) {
+  switch (len) {
+  case 3:
+    return memcmp(ptr, "GET", 3) == 0 ? M_GET : M_OTHER;
+  case 4:
+    return memcmp(ptr, "HEAD", 4) == 0 ? M_HEAD : M_OTHER;
+  case 7:
+    if (memcmp(ptr, "CONNECT", 7) == 0)
+      return M_CONNECT;
+    return memcmp(ptr, "OPTIONS", 7) == 0 ? M_OPTIONS : M_OTHER;
+  default:
+    return M_OTHER;
+  }
+}
+
 static int request_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le) {
   size_t i = ls, ts;
   int major, minor;
-  i = skip_tchar(p, i, le + 1);
+  /* the line ends in CR or LF, so a line of four bytes or more may be
+   * read four bytes from its start */
+  if (le - ls >= 4 && load4(p + ls) == WORD_GET_SP) {
+    i = ls + 3;
+    h->m_kind = M_GET;
+  } else {
+    i = skip_tchar(p, i, le + 1);
+    h->m_kind = method_kind(p + ls, i - ls);
+  }
   if (i == ls)
     return bad(h, ls, "invalid request method");
   if (i == le || p[i] != ' ')
@@ -243,6 +293,10 @@ static int request_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le) {
   h->t_off = (uint32_t)ts;
   h->t_len = (uint32_t)(i - ts);
   i++;
+  if (le - i == 8 && load8(p + i) == WORD_HTTP11) {
+    h->minor = 1;
+    return 0;
+  }
   if (le - i != 8 || !version_ok(p, i, &major, &minor))
     return bad(h, i, "invalid HTTP version");
   if (major != 1)
@@ -479,7 +533,9 @@ static int special_field(gust_h1 *h, const uint8_t *p, size_t ls, size_t ns,
   const uint8_t *name = p + ns;
   switch (n) {
   case 4:
-    if (eq_lower(name, 4, "host"))
+    /* every byte of the name is a tchar, so OR-ing 0x20 into each is a
+     * case-insensitive compare with "host" */
+    if ((load4(name) | 0x20202020u) == WORD_HOST)
       return host_field(h, p, va, vb, ls);
     break;
   case 6:
@@ -587,7 +643,10 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
     size_t i = h->scan, end = avail < limit ? avail : limit, le, next;
     int rc;
     for (;;) {
-      i = skip_plain(p, i, end);
+      /* a control byte (as the CR of the empty line ending the head) is
+       * where the scan would stop: no need to call it */
+      if (i == end || p[i] >= 0x20)
+        i = skip_plain(p, i, end);
       if (i == end) {
         h->scan = i;
         if (end == limit)
@@ -651,24 +710,6 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
 /* Framing decision                                                     */
 /* ------------------------------------------------------------------ */
 
-enum { M_OTHER, M_GET, M_HEAD, M_CONNECT, M_OPTIONS };
-
-/* Classifies the methods whose meaning the parser needs (case-sensitive). */
-static int method_kind(gust_slice m) {
-  switch (m.len) {
-  case 3:
-    return memcmp(m.ptr, "GET", 3) == 0 ? M_GET : M_OTHER;
-  case 4:
-    return memcmp(m.ptr, "HEAD", 4) == 0 ? M_HEAD : M_OTHER;
-  case 7:
-    if (memcmp(m.ptr, "CONNECT", 7) == 0)
-      return M_CONNECT;
-    return memcmp(m.ptr, "OPTIONS", 7) == 0 ? M_OPTIONS : M_OTHER;
-  default:
-    return M_OTHER;
-  }
-}
-
 /* R4: the request-target form must fit the method. */
 static int target_form_ok(int kind, gust_slice t) {
   size_t i;
@@ -726,14 +767,12 @@ static void build_fields(gust_h1 *h, const uint8_t *p) {
 
 static int finish_request(gust_h1 *h, const uint8_t *p) {
   size_t at = h->head_size - 2;
-  gust_slice m, t;
+  gust_slice t;
   unsigned fl = 0;
   int body, kind;
-  m.ptr = p + h->m_off;
-  m.len = h->m_len;
   t.ptr = p + h->t_off;
   t.len = h->t_len;
-  kind = method_kind(m);
+  kind = h->m_kind;
   if (!target_form_ok(kind, t))
     return bad(h, h->t_off, "request target form does not fit the method");
   if (h->minor == 1 && h->n_host == 0)
