@@ -8,6 +8,7 @@
 #define GUST_GZIP_H
 
 #include <gust/base.h>
+#include <gust/headers.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +109,116 @@ GUST_EXTERN uint64_t gust_zip_total_out(const gust_zip *z);
  * "br", a list) gives GUST_EZIP_CODING: unknown codings are never decoded.
  */
 GUST_EXTERN int gust_zip_coding(const char *name, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* HTTP integration, for the server and the client alike               */
+/* ------------------------------------------------------------------ */
+
+/* A body decoder driven by a gust_h1 connection's events: request bodies
+ * in a server (Tornado's decompress_request), response bodies in a client
+ * (decompress_response). */
+typedef struct gust_zip_body gust_zip_body;
+
+/* Flags for gust_zip_body_start(). */
+enum {
+  /* Also decode "x-gzip" and "deflate" (zlib-wrapped or raw). Without it
+   * only "gzip" is decoded, as Tornado does. */
+  GUST_ZIP_BODY_DEFLATE = 1u << 0
+};
+
+/* Looks at the message head's Content-Encoding in `headers`. When it names
+ * a coding to decode (compared ignoring case: "gzip", and with
+ * GUST_ZIP_BODY_DEFLATE "x-gzip" and "deflate"), the field is removed, its
+ * value is stored as X-Consumed-Content-Encoding, and a decoder is stored
+ * in *out: decoded pieces are at most `chunk_size` bytes (0 = 65536) and
+ * their total at most `max_size` bytes (0 = GUST_ZIP_DEFAULT_MAX_OUTPUT,
+ * Tornado's max_body_size). Any other Content-Encoding (or none) leaves
+ * `headers` unchanged and *out NULL: the body is not decoded.
+ * Returns 1 (decoder created), 0 (nothing to decode), GUST_EINVAL or
+ * GUST_ENOMEM (headers unchanged). Free with gust_zip_body_free(). */
+GUST_EXTERN int gust_zip_body_start(gust_zip_body **out, const gust_mem *mem,
+                                    gust_headers *headers, unsigned flags,
+                                    size_t chunk_size, uint64_t max_size);
+
+/* Hands the bytes of one DATA event to the decoder. The bytes are not
+ * copied: pull every piece with gust_zip_body_next() before the next call
+ * on the connection. Returns 0, GUST_ESTATE (input still pending) or the
+ * decoder's fatal error. */
+GUST_EXTERN int gust_zip_body_feed(gust_zip_body *b, const void *data,
+                                   size_t len);
+
+/* Pulls the next decoded piece (1..chunk_size bytes) into *piece, valid
+ * until the next call on `b`. Returns 1 (a piece), 0 (the input fed so far
+ * is used up) or a fatal error: GUST_EZIP_TOOBIG ("decompressed body too
+ * large"), GUST_EZIP_DATA, GUST_EZIP_TRAILING, GUST_ENOMEM. A server
+ * answers these with 400 and closes, as Tornado does. */
+GUST_EXTERN int gust_zip_body_next(gust_zip_body *b, gust_slice *piece);
+
+/* At END_MESSAGE: returns 0 when the compressed stream ended properly,
+ * GUST_EZIP_TRUNCATED otherwise, or the earlier fatal error. */
+GUST_EXTERN int gust_zip_body_finish(gust_zip_body *b);
+
+/* Returns a static message for the decoder's last error ("" if none), in
+ * Tornado's words where it has some ("decompressed body too large"). */
+GUST_EXTERN const char *gust_zip_body_error(const gust_zip_body *b);
+
+/* Total decoded bytes so far. */
+GUST_EXTERN uint64_t gust_zip_body_total(const gust_zip_body *b);
+
+/* Frees the decoder (NULL is accepted). */
+GUST_EXTERN void gust_zip_body_free(gust_zip_body *b);
+
+/* Client: asks for compressed responses (Tornado's decompress_response):
+ * sets Accept-Encoding to "gzip". Returns as gust_headers_set(). */
+GUST_EXTERN int gust_zip_request_headers(gust_headers *headers);
+
+/* Response compression as Tornado's GZipContentEncoding does it. */
+typedef struct gust_zip_resp gust_zip_resp;
+
+/* Minimum size of a body sent in one go for it to be compressed, and the
+ * compression level. */
+#define GUST_ZIP_RESP_MIN_LENGTH 1024
+#define GUST_ZIP_RESP_LEVEL      6
+
+/* Creates the response transform for one request. `accept_encoding` is
+ * the request's Accept-Encoding (all values joined; NULL or empty if
+ * none): compression is possible iff it contains "gzip". Returns 0,
+ * GUST_EINVAL or GUST_ENOMEM. */
+GUST_EXTERN int gust_zip_resp_new(gust_zip_resp **out, const gust_mem *mem,
+                                  const char *accept_encoding, size_t len);
+
+/* Transforms the first flush, before the head is sent: appends
+ * "Accept-Encoding" to Vary (", "-joined to an existing value), then
+ * compresses iff the request accepts gzip, the Content-Type (before any
+ * ';') starts with "text/" or is one of the compressible application and
+ * image types, no Content-Encoding is set and, when `finishing` (the whole
+ * body is here), it has at least GUST_ZIP_RESP_MIN_LENGTH bytes. When
+ * compressing: sets Content-Encoding: gzip, compresses `chunk` at level 6
+ * ending with a sync flush (or the end of the stream when `finishing`),
+ * and a Content-Length is replaced by the compressed size when finishing
+ * and removed otherwise (the body is then chunked). The bytes to send
+ * (the chunk itself when not compressing) are appended to `out`.
+ * Returns 0, GUST_ESTATE (called twice), GUST_EINVAL or GUST_ENOMEM (out
+ * keeps its former bytes; `headers` may have Vary appended; the transform
+ * is then unusable). */
+GUST_EXTERN int gust_zip_resp_first(gust_zip_resp *r, gust_headers *headers,
+                                    const void *chunk, size_t len,
+                                    int finishing, gust_buf *out);
+
+/* Transforms a later flush: compressed with one sync flush (or ended when
+ * `finishing`) if the first flush chose compression, else passed through.
+ * Appends the bytes to send to `out`. Returns 0, GUST_ESTATE (before
+ * gust_zip_resp_first(), after finishing or after a failure), or
+ * GUST_ENOMEM, after which the response cannot be completed (out keeps
+ * its former bytes; close the connection). */
+GUST_EXTERN int gust_zip_resp_chunk(gust_zip_resp *r, const void *chunk,
+                                    size_t len, int finishing, gust_buf *out);
+
+/* 1 if the response is being compressed (known after the first flush). */
+GUST_EXTERN int gust_zip_resp_active(const gust_zip_resp *r);
+
+/* Frees the transform (NULL is accepted). */
+GUST_EXTERN void gust_zip_resp_free(gust_zip_resp *r);
 
 #ifdef __cplusplus
 }

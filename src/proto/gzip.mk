@@ -1,8 +1,8 @@
 ## gzip module: streaming codec and HTTP integration: sources, header, tests, fuzz, bench.
-libgust_proto_la_SOURCES += src/proto/gzip.c
+libgust_proto_la_SOURCES += src/proto/gzip.c src/proto/gzip_http.c
 pkginclude_HEADERS += include/gust/gzip.h
 
-GZIP_TESTS = t/proto/gzip
+GZIP_TESTS = t/proto/gzip t/proto/gzip_http
 check_PROGRAMS += $(GZIP_TESTS)
 TESTS += $(GZIP_TESTS)
 VALGRIND_TESTS += $(GZIP_TESTS)
