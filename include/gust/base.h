@@ -83,6 +83,11 @@ typedef ptrdiff_t gust_ssize;
   XX(HTTP_TRUNCATED, -108, 1, "connection closed inside an HTTP message")      \
   XX(HTTP_LENGTH, -109, 1, "body written does not match Content-Length")       \
   /* compression (-200 .. -249) */                                             \
+  XX(ZIP_DATA, -200, 1, "corrupt compressed data")                             \
+  XX(ZIP_TRUNCATED, -201, 1, "compressed stream ended early")                  \
+  XX(ZIP_TOOBIG, -202, 1, "decompressed data exceeds the size limit")          \
+  XX(ZIP_TRAILING, -203, 1, "data after the end of the compressed stream")     \
+  XX(ZIP_CODING, -204, 0, "unsupported content coding")                        \
   /* WebSocket (-250 .. -299) */                                               \
   XX(WS_PROTOCOL, -250, 1, "WebSocket protocol violation")                     \
   XX(WS_UTF8, -251, 1, "invalid UTF-8 in WebSocket text")                      \
