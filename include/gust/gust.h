@@ -7,6 +7,7 @@
 #include <gust/base.h>
 #include <gust/headers.h>
 #include <gust/http1.h>
+#include <gust/gzip.h>
 #include <gust/crypto.h>
 #include <gust/tls.h>
 #include <gust/ws.h>

@@ -6,7 +6,7 @@ GZIP_TESTS = t/proto/gzip t/proto/gzip_http
 check_PROGRAMS += $(GZIP_TESTS)
 TESTS += $(GZIP_TESTS)
 VALGRIND_TESTS += $(GZIP_TESTS)
-EXTRA_DIST += doc/gzip.md doc/design-gzip.md scripts/deps/gzip.list
+EXTRA_DIST += doc/gzip.md scripts/deps/gzip.list
 
 # Fuzz target for the decoder, wired as fuzz/local.mk describes.
 FUZZ_REPLAY_TESTS += fuzz/gzip_decode-replay
