@@ -1,0 +1,2 @@
+## IOStream module: buffered, TLS-capable streams over loop TCP handles
+## (include/gust/iostream.h, src/net/iostream*.c, t/net/iostream*).
