@@ -15,7 +15,8 @@ typedef struct uvb {
   gust_loop *loop;  /* NULL once the gust loop is gone */
   uv_async_t async; /* thread-safe wakeup */
   uv_idle_t idle;   /* keeps the poll from blocking while ready */
-  uv_check_t check; /* runs dispatch after each poll */
+  uv_check_t check;     /* runs dispatch after each poll */
+  uv_prepare_t prepare; /* re-checks run_until before each poll */
   uv_timer_t timer; /* the earliest deadline */
   int open_handles; /* handles not yet closed */
   int ready;
@@ -49,6 +50,14 @@ static void uvb_on_check(uv_check_t *h) {
   uvb *b = h->data;
   if (b->loop != NULL)
     gust__loop_dispatch(b->loop);
+}
+
+/* libuv runs some I/O callbacks (completed writes, for one) before it
+ * polls, where no dispatch follows until the poll returns. */
+static void uvb_on_prepare(uv_prepare_t *h) {
+  uvb *b = h->data;
+  if (b->loop != NULL)
+    gust__loop_before_poll(b->loop);
 }
 
 static void uvb_on_idle(uv_idle_t *h) { GUST__UNUSED(h); }
@@ -101,14 +110,18 @@ static int uvb_init(gust_loop *loop, void *native) {
   }
   uv_idle_init(b->uv, &b->idle);
   uv_check_init(b->uv, &b->check);
+  uv_prepare_init(b->uv, &b->prepare);
   uv_timer_init(b->uv, &b->timer);
   b->async.data = b->idle.data = b->check.data = b->timer.data = b;
-  b->open_handles = 4;
+  b->prepare.data = b;
+  b->open_handles = 5;
   uv_check_start(&b->check, uvb_on_check);
+  uv_prepare_start(&b->prepare, uvb_on_prepare);
   /* Internal handles alone never keep a native loop alive: an own loop is
    * run by gust_loop_run(), which refs the wakeup handle while it runs. */
   uv_unref((uv_handle_t *)&b->async);
   uv_unref((uv_handle_t *)&b->check);
+  uv_unref((uv_handle_t *)&b->prepare);
   loop->be = b;
   loop->native = b->uv;
   return 0;
@@ -126,6 +139,7 @@ static void uvb_destroy(gust_loop *loop) {
   uv_close((uv_handle_t *)&b->async, uvb_on_close);
   uv_close((uv_handle_t *)&b->idle, uvb_on_close);
   uv_close((uv_handle_t *)&b->check, uvb_on_close);
+  uv_close((uv_handle_t *)&b->prepare, uvb_on_close);
   uv_close((uv_handle_t *)&b->timer, uvb_on_close);
   if (!b->wrapped) {
     /* Let libuv finish every close, then release the native loop. */

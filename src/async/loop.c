@@ -419,6 +419,16 @@ void gust__loop_dispatch(gust_loop *loop) {
   rearm(loop);
 }
 
+void gust__loop_before_poll(gust_loop *loop) {
+  if (loop->dispatching || loop->until_fn == NULL || loop->until_met)
+    return;
+  if (loop->until_fn(loop, loop->until_ud)) {
+    loop->until_met = 1;
+    /* Poll without blocking; the dispatch after it ends the run. */
+    gust__loop_backend.set_ready(loop, 1);
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                           */
 /* ------------------------------------------------------------------ */

@@ -205,6 +205,12 @@ extern const gust__loop_vtable gust__loop_backend;
  * callbacks, the thread-safe batch and the due timers, then re-arms. */
 void gust__loop_dispatch(gust_loop *loop);
 
+/* Called by a backend that runs I/O callbacks before its blocking poll
+ * with no dispatch in between (libuv's pending phase): when a run_until
+ * condition became true, keeps the poll from blocking so that the next
+ * dispatch ends the run. */
+void gust__loop_before_poll(gust_loop *loop);
+
 /* Backend → front end TCP events. */
 /* The listener has a connection waiting (status 0) or failed; returns what
  * tcp_accept returned (GUST_EAGAIN: nothing more to accept). */

@@ -921,6 +921,76 @@ static void test_failmem_sweep(void) {
      completed);
 }
 
+/* run_until re-checks its condition after every I/O callback, wherever the
+ * backend runs it (libuv runs completed writes before it polls): a flag set
+ * by a write callback ends the run with no timer or other event to help. */
+static gust_tcp *w_server_conn;
+static int w_accepted, w_connected, w_written;
+
+static void w_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  (void)server;
+  (void)status;
+  w_server_conn = conn;
+  w_accepted = 1;
+}
+
+static void w_connected_cb(gust_tcp *tcp, int status) {
+  (void)tcp;
+  w_connected = status == 0 ? 1 : -1;
+}
+
+static void w_wrote(gust_tcp *tcp, int status, void *ud) {
+  (void)tcp;
+  (void)ud;
+  w_written = status == 0 ? 1 : -1;
+}
+
+static int w_both(gust_loop *loop, void *ud) {
+  (void)loop;
+  (void)ud;
+  return w_accepted && w_connected != 0;
+}
+
+static void test_until_after_io(void) {
+  gust_loop *loop = NULL;
+  gust_tcp *server = NULL, *client = NULL;
+  size_t count = 0;
+  int port, i;
+  gust_vec v = {(void *)"x", 1};
+  gust_timer wd;
+  int fired = 0, rc;
+  ok(gust_loop_new(&loop, NULL) == 0, "until-io: loop");
+  ok(gust_tcp_listen(loop, "127.0.0.1", 0, NULL, w_accept, NULL, &server, 1,
+                     &count) == 0,
+     "until-io: listen");
+  port = gust_tcp_local_port(server);
+  ok(gust_tcp_connect(loop, "127.0.0.1", port, 0, w_connected_cb, NULL,
+                      &client) == 0,
+     "until-io: connect");
+  gust_loop_call_later(loop, WATCHDOG, watchdog_cb, &fired, &wd);
+  rc = gust_loop_run_until(loop, w_both, NULL);
+  gust_loop_cancel(loop, wd);
+  ok(rc == 0 && !fired && w_connected == 1, "until-io: connected");
+  /* Several rounds: each write completes at once, so its callback runs
+   * from whatever phase the backend uses for completed writes. */
+  for (i = 0; i < 5; i++) {
+    w_written = 0;
+    fired = 0;
+    ok(gust_tcp_write(client, &v, 1, w_wrote, NULL) == 0,
+       "until-io: write %d queued", i);
+    gust_loop_call_later(loop, WATCHDOG, watchdog_cb, &fired, &wd);
+    rc = gust_loop_run_until(loop, flag_set, &w_written);
+    gust_loop_cancel(loop, wd);
+    ok(rc == 0 && !fired && w_written == 1,
+       "until-io: write %d's callback ends run_until without a timer", i);
+  }
+  gust_tcp_close(client, NULL);
+  gust_tcp_close(w_server_conn, NULL);
+  gust_tcp_close(server, NULL);
+  run_briefly(loop);
+  gust_loop_free(loop);
+}
+
 int main(void) {
   raise_nofile(4 * ECHO_CONNS + 64);
   note("loop backend: %s", gust_loop_backend_name());
@@ -942,5 +1012,7 @@ int main(void) {
     test_accept_emfile();
   if (tap_group("failmem"))
     test_failmem_sweep();
+  if (tap_group("until-io"))
+    test_until_after_io();
   return done_testing();
 }
