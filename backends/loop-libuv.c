@@ -10,15 +10,15 @@
  * handle (the native loop runs on after gust_loop_free()). */
 typedef struct uvb {
   const gust_mem *mem;
-  uv_loop_t own;    /* the native loop when gust created it */
-  uv_loop_t *uv;    /* the loop in use */
-  gust_loop *loop;  /* NULL once the gust loop is gone */
-  uv_async_t async; /* thread-safe wakeup */
-  uv_idle_t idle;   /* keeps the poll from blocking while ready */
+  uv_loop_t own;        /* the native loop when gust created it */
+  uv_loop_t *uv;        /* the loop in use */
+  gust_loop *loop;      /* NULL once the gust loop is gone */
+  uv_async_t async;     /* thread-safe wakeup */
+  uv_idle_t idle;       /* keeps the poll from blocking while ready */
   uv_check_t check;     /* runs dispatch after each poll */
   uv_prepare_t prepare; /* re-checks run_until before each poll */
-  uv_timer_t timer; /* the earliest deadline */
-  int open_handles; /* handles not yet closed */
+  uv_timer_t timer;     /* the earliest deadline */
+  int open_handles;     /* handles not yet closed */
   int ready;
   int wrapped;
   int running; /* inside gust_loop_run() */
