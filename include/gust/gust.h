@@ -18,5 +18,6 @@
 #include <gust/executor.h>
 #include <gust/cookie.h>
 #include <gust/httputil.h>
+#include <gust/iostream.h>
 
 #endif /* GUST_GUST_H */
