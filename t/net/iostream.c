@@ -55,26 +55,14 @@ static void watchdog_cb(gust_loop *loop, void *ud) {
   gust_loop_stop(loop);
 }
 
-/* Re-arms itself so that the loop re-checks a run_until() condition often:
- * the condition is checked after the loop's own callbacks, and a change
- * made by an I/O callback alone would otherwise wait for the next one. */
-static gust_timer g_tick;
-
-static void tick_cb(gust_loop *loop, void *ud) {
-  (void)ud;
-  gust_loop_call_later(loop, 0.005, tick_cb, NULL, &g_tick);
-}
-
 /* Runs the loop until fn(ud) holds; 0, or -1 after the watchdog fired. */
 static int run_until_(cond_fn fn, void *ud, int line) {
   waiter w = {fn, ud};
   gust_timer wd;
   int fired = 0, rc;
   gust_loop_call_later(L, WATCHDOG, watchdog_cb, &fired, &wd);
-  gust_loop_call_later(L, 0.005, tick_cb, NULL, &g_tick);
   rc = gust_loop_run_until(L, waiter_done, &w);
   gust_loop_cancel(L, wd);
-  gust_loop_cancel(L, g_tick);
   if (fired || rc != 0) {
     diag("run_until: watchdog fired (line %d)", line);
     return -1;
