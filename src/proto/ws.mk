@@ -13,6 +13,7 @@ WS_TESTS = t/proto/ws_frame t/proto/ws_mask t/proto/ws_utf8 t/proto/ws_conn \
 	t/proto/ws_handshake t/proto/ws_deflate
 check_PROGRAMS += $(WS_TESTS)
 t_proto_ws_utf8_SOURCES = t/proto/ws_utf8.c t/proto/ws_utf8_impl.c
+t_proto_ws_mask_SOURCES = t/proto/ws_mask.c t/proto/ws_mask_impl.c
 TESTS += $(WS_TESTS)
 VALGRIND_TESTS += $(WS_TESTS)
 EXTRA_DIST += t/proto/ws_util.h
