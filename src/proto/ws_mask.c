@@ -32,48 +32,49 @@ typedef uint64_t mask_v64 __attribute__((vector_size(64)));
 #endif
 #endif
 
-/* The key as a 32-bit word whose first byte in memory applies to the
- * first byte of a run; rotated by `r` bytes it applies to a run that
- * starts `r` bytes (mod 4) later. Rotations stay in registers: byte
- * stores read back by a wider load would stall store forwarding. */
-static uint32_t key_rotate(uint32_t k4, unsigned r) {
+/* The key as a 64-bit word (the 4 bytes twice) whose first byte in
+ * memory applies to the byte at payload offset `at`. Built in registers
+ * (a load and a rotation): byte stores read back by a wider load would
+ * stall store forwarding. Both halves are always equal, so the low 32
+ * bits are the key for a 4-byte word on either byte order. */
+static uint64_t key_at(const uint8_t *key, uint64_t at) {
   const uint16_t one = 1;
   uint8_t first;
-  unsigned s = 8 * (r & 3);
+  uint32_t k4;
+  uint64_t k8;
+  unsigned s = 8 * (unsigned)(at & 3);
+  memcpy(&k4, key, 4);
+  k8 = ((uint64_t)k4 << 32) | k4;
   memcpy(&first, &one, 1);
   if (first == 1) /* little-endian: the first byte is the low one */
-    return (k4 >> s) | (k4 << ((32 - s) & 31));
-  return (k4 << s) | (k4 >> ((32 - s) & 31));
+    return (k8 >> s) | (k8 << ((64 - s) & 63));
+  return (k8 << s) | (k8 >> ((64 - s) & 63));
 }
-
-static uint64_t key_word(uint32_t k4) { return ((uint64_t)k4 << 32) | k4; }
 
 /* Fewer than 16 bytes, common to every width: two overlapping 8- or
  * 4-byte words, else single bytes. */
 static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
-                       uint32_t k4) {
+                       const uint8_t *key, uint64_t offset) {
   if (len >= 8) {
     uint64_t a, b;
     memcpy(&a, src, 8);
     memcpy(&b, src + len - 8, 8);
-    a ^= key_word(k4);
-    b ^= key_word(key_rotate(k4, (unsigned)len));
+    a ^= key_at(key, offset);
+    b ^= key_at(key, offset + len);
     memcpy(dst, &a, 8);
     memcpy(dst + len - 8, &b, 8);
   } else if (len >= 4) {
     uint32_t a, b;
     memcpy(&a, src, 4);
     memcpy(&b, src + len - 4, 4);
-    a ^= k4;
-    b ^= key_rotate(k4, (unsigned)len);
+    a ^= (uint32_t)key_at(key, offset);
+    b ^= (uint32_t)key_at(key, offset + len);
     memcpy(dst, &a, 4);
     memcpy(dst + len - 4, &b, 4);
   } else {
-    uint8_t k[4];
     size_t i;
-    memcpy(k, &k4, 4);
     for (i = 0; i < len; i++)
-      dst[i] = (uint8_t)(src[i] ^ k[i]);
+      dst[i] = (uint8_t)(src[i] ^ key[(offset + i) & 3]);
   }
 }
 
@@ -83,13 +84,13 @@ static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
  * word over a block (a broadcast, built in registers). */
 #define MASK_WIDTH(NAME, ATTR, T, W, NARROWER)                                 \
   ATTR static void NAME(uint8_t *dst, const uint8_t *src, size_t len,          \
-                        uint32_t k4) {                                         \
-    const T kv = (T){0} + key_word(k4);                                        \
-    const T kt = (T){0} + key_word(key_rotate(k4, (unsigned)len));             \
+                        const uint8_t *key, uint64_t offset) {                 \
+    const T kv = (T){0} + key_at(key, offset);                                 \
+    const T kt = (T){0} + key_at(key, offset + len);                           \
     T h, h2, t0, t1, t2, t3;                                                   \
     size_t i;                                                                  \
     if (len < (W)) {                                                           \
-      NARROWER(dst, src, len, k4);                                             \
+      NARROWER(dst, src, len, key, offset);                                    \
       return;                                                                  \
     }                                                                          \
     if (len <= 2 * (W)) {                                                      \
@@ -123,7 +124,7 @@ static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
     memcpy(&t3, src + len - (W), W);                                           \
     i = (W) - ((uintptr_t)dst & ((W)-1));                                      \
     {                                                                          \
-      const T ka = (T){0} + key_word(key_rotate(k4, (unsigned)i));             \
+      const T ka = (T){0} + key_at(key, offset + i);                           \
       for (; len - i > 4 * (W); i += 4 * (W)) {                                \
         T a, b, c, d;                                                          \
         memcpy(&a, src + i, W);                                                \
@@ -165,11 +166,11 @@ MASK_WIDTH(mask_avx512, __attribute__((target("avx2,avx512f"))), mask_v64, 64,
 #endif
 
 typedef void (*mask_fn)(uint8_t *dst, const uint8_t *src, size_t len,
-                        uint32_t k4);
+                        const uint8_t *key, uint64_t offset);
 
 #ifdef MASK_VECTORS
 static void mask_first(uint8_t *dst, const uint8_t *src, size_t len,
-                       uint32_t k4);
+                       const uint8_t *key, uint64_t offset);
 
 /* The width in use: mask_first until the CPU has been probed. Loaded
  * and stored atomically; concurrent first calls store the same value. */
@@ -186,9 +187,9 @@ static int best_level(void) {
 }
 
 static void mask_first(uint8_t *dst, const uint8_t *src, size_t len,
-                       uint32_t k4) {
+                       const uint8_t *key, uint64_t offset) {
   gust__ws_mask_set_level(-1);
-  __atomic_load_n(&mask_impl, __ATOMIC_RELAXED)(dst, src, len, k4);
+  __atomic_load_n(&mask_impl, __ATOMIC_RELAXED)(dst, src, len, key, offset);
 }
 #endif
 
@@ -211,18 +212,14 @@ int gust__ws_mask_set_level(int level) {
 #endif
 }
 
+/* A jump through the pointer: the width does all the work (a frame
+ * header's worth of bytes costs no more than the probe of a length). */
 void gust_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len,
                        const uint8_t *key, uint64_t offset) {
-  uint32_t k4;
-  memcpy(&k4, key, 4);
-  k4 = key_rotate(k4, (unsigned)(offset & 3));
-  if (len < 16)
-    mask_small(dst, src, len, k4);
-  else
 #ifdef MASK_VECTORS
-    __atomic_load_n(&mask_impl, __ATOMIC_RELAXED)(dst, src, len, k4);
+  __atomic_load_n(&mask_impl, __ATOMIC_RELAXED)(dst, src, len, key, offset);
 #else
-    mask_words(dst, src, len, k4);
+  mask_words(dst, src, len, key, offset);
 #endif
 }
 
