@@ -24,32 +24,47 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define MASK_VECTORS 1
-typedef uint64_t mask_v16 __attribute__((vector_size(16)));
+typedef uint32_t mask_v16 __attribute__((vector_size(16)));
 #if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 6)
 #define MASK_X86 1
-typedef uint64_t mask_v32 __attribute__((vector_size(32)));
-typedef uint64_t mask_v64 __attribute__((vector_size(64)));
+typedef uint32_t mask_v32 __attribute__((vector_size(32)));
+typedef uint32_t mask_v64 __attribute__((vector_size(64)));
 #endif
 #endif
 
-/* The key as a 64-bit word (the 4 bytes twice) whose first byte in
- * memory applies to the byte at payload offset `at`. Built in registers
- * (a load and a rotation): byte stores read back by a wider load would
- * stall store forwarding. Both halves are always equal, so the low 32
- * bits are the key for a 4-byte word on either byte order. */
-static uint64_t key_at(const uint8_t *key, uint64_t at) {
+/* Where the toolchain has GNU indirect functions, the dynamic linker asks
+ * the resolvers below once, at load time, which width the public
+ * functions are: a call then goes straight to the width (a jump through a
+ * pointer costs a short run a tenth of its time). Elsewhere, and in the
+ * tests' copy (which needs the level hook), a pointer set at first use. */
+#if defined(MASK_X86) && defined(__ELF__) && defined(__GLIBC__) &&             \
+    !defined(GUST__WS_MASK_HOOK)
+#define MASK_IFUNC 1
+#endif
+
+/* The key as a 32-bit word `k` whose first byte in memory applies to
+ * some payload byte, turned into the word for the byte `n` places later:
+ * a rotation by 8n bits, which the hardware takes mod 32 (so the count
+ * needs no masking). Built in registers: byte stores read back by a wider
+ * load would stall store forwarding. */
+static uint32_t key_skip(uint32_t k, uint64_t n) {
   const uint16_t one = 1;
   uint8_t first;
-  uint32_t k4;
-  uint64_t k8;
-  unsigned s = 8 * (unsigned)(at & 3);
-  memcpy(&k4, key, 4);
-  k8 = ((uint64_t)k4 << 32) | k4;
+  unsigned s = (8u * (unsigned)n) & 31;
   memcpy(&first, &one, 1);
   if (first == 1) /* little-endian: the first byte is the low one */
-    return (k8 >> s) | (k8 << ((64 - s) & 63));
-  return (k8 << s) | (k8 >> ((64 - s) & 63));
+    return (k >> s) | (k << (-s & 31));
+  return (k << s) | (k >> (-s & 31));
 }
+
+/* The key word for the byte at payload offset `offset`. */
+static uint32_t key_at(const uint8_t *key, uint64_t offset) {
+  uint32_t k;
+  memcpy(&k, key, 4);
+  return key_skip(k, offset);
+}
+
+static uint64_t key_double(uint32_t k) { return ((uint64_t)k << 32) | k; }
 
 /* Fewer than 16 bytes, common to every width: two overlapping 8- or
  * 4-byte words, else single bytes. */
@@ -59,16 +74,16 @@ static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
     uint64_t a, b;
     memcpy(&a, src, 8);
     memcpy(&b, src + len - 8, 8);
-    a ^= key_at(key, offset);
-    b ^= key_at(key, offset + len);
+    a ^= key_double(key_at(key, offset));
+    b ^= key_double(key_at(key, offset + len));
     memcpy(dst, &a, 8);
     memcpy(dst + len - 8, &b, 8);
   } else if (len >= 4) {
     uint32_t a, b;
     memcpy(&a, src, 4);
     memcpy(&b, src + len - 4, 4);
-    a ^= (uint32_t)key_at(key, offset);
-    b ^= (uint32_t)key_at(key, offset + len);
+    a ^= key_at(key, offset);
+    b ^= key_at(key, offset + len);
     memcpy(dst, &a, 4);
     memcpy(dst + len - 4, &b, 4);
   } else {
@@ -78,15 +93,20 @@ static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
   }
 }
 
+/* Spreads a key word over a block: a broadcast for vectors of 32-bit
+ * lanes, the word twice for a 64-bit word. */
+#define SPLAT_VEC(T, k)  ((T){0} + (k))
+#define SPLAT_WORD(T, k) ((T)key_double(k))
+
 /* Defines NAME, masking `len` bytes with blocks of type T (W bytes, a
  * multiple of 4 so that every block boundary keeps the key phase) and
- * handing shorter runs to NARROWER. `(T){0} + w` spreads the 64-bit key
- * word over a block (a broadcast, built in registers). */
-#define MASK_WIDTH(NAME, ATTR, T, W, NARROWER)                                 \
+ * handing shorter runs to NARROWER. */
+#define MASK_WIDTH(NAME, ATTR, T, W, SPLAT, NARROWER)                          \
   ATTR static void NAME(uint8_t *dst, const uint8_t *src, size_t len,          \
                         const uint8_t *key, uint64_t offset) {                 \
-    const T kv = (T){0} + key_at(key, offset);                                 \
-    const T kt = (T){0} + key_at(key, offset + len);                           \
+    const uint32_t k = key_at(key, offset);                                    \
+    const T kv = SPLAT(T, k);                                                  \
+    const T kt = SPLAT(T, key_skip(k, len));                                   \
     T h, h2, t0, t1, t2, t3;                                                   \
     size_t i;                                                                  \
     if (len < (W)) {                                                           \
@@ -124,7 +144,7 @@ static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
     memcpy(&t3, src + len - (W), W);                                           \
     i = (W) - ((uintptr_t)dst & ((W)-1));                                      \
     {                                                                          \
-      const T ka = (T){0} + key_at(key, offset + i);                           \
+      const T ka = SPLAT(T, key_skip(k, i));                                   \
       for (; len - i > 4 * (W); i += 4 * (W)) {                                \
         T a, b, c, d;                                                          \
         memcpy(&a, src + i, W);                                                \
@@ -155,27 +175,23 @@ static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
 
 #define MASK_PLAIN /* no target attribute */
 
-MASK_WIDTH(mask_words, MASK_PLAIN, uint64_t, 8, mask_small)
+#ifndef MASK_IFUNC /* the x86-64 baseline has 16-byte vectors */
+MASK_WIDTH(mask_words, MASK_PLAIN, uint64_t, 8, SPLAT_WORD, mask_small)
+#endif
 #ifdef MASK_VECTORS
-MASK_WIDTH(mask_vec16, MASK_PLAIN, mask_v16, 16, mask_small)
+MASK_WIDTH(mask_vec16, MASK_PLAIN, mask_v16, 16, SPLAT_VEC, mask_small)
 #endif
 #ifdef MASK_X86
-MASK_WIDTH(mask_avx2, __attribute__((target("avx2"))), mask_v32, 32, mask_vec16)
+MASK_WIDTH(mask_avx2, __attribute__((target("avx2"))), mask_v32, 32, SPLAT_VEC,
+           mask_vec16)
 MASK_WIDTH(mask_avx512, __attribute__((target("avx2,avx512f"))), mask_v64, 64,
-           mask_avx2)
+           SPLAT_VEC, mask_avx2)
 #endif
 
 typedef void (*mask_fn)(uint8_t *dst, const uint8_t *src, size_t len,
                         const uint8_t *key, uint64_t offset);
 
 #ifdef MASK_VECTORS
-static void mask_first(uint8_t *dst, const uint8_t *src, size_t len,
-                       const uint8_t *key, uint64_t offset);
-
-/* The width in use: mask_first until the CPU has been probed. Loaded
- * and stored atomically; concurrent first calls store the same value. */
-static mask_fn mask_impl = mask_first;
-
 static int best_level(void) {
 #ifdef MASK_X86
   __builtin_cpu_init();
@@ -185,6 +201,60 @@ static int best_level(void) {
 #endif
   return GUST__MASK_VEC16;
 }
+#endif
+
+#ifdef MASK_IFUNC
+typedef void (*mask_in_place_fn)(uint8_t *data, size_t len, const uint8_t *key,
+                                 uint64_t offset);
+
+#define MASK_IN_PLACE(NAME, ATTR, COPY)                                        \
+  ATTR static void NAME(uint8_t *data, size_t len, const uint8_t *key,         \
+                        uint64_t offset) {                                     \
+    COPY(data, data, len, key, offset);                                        \
+  }
+MASK_IN_PLACE(mask_in_place_vec16, MASK_PLAIN, mask_vec16)
+MASK_IN_PLACE(mask_in_place_avx2, __attribute__((target("avx2"))), mask_avx2)
+MASK_IN_PLACE(mask_in_place_avx512, __attribute__((target("avx2,avx512f"))),
+              mask_avx512)
+
+/* Resolvers run while the library is being relocated, before any
+ * sanitizer runtime is ready: no instrumentation. */
+#ifdef __clang__
+#define MASK_RESOLVER                                                          \
+  __attribute__((no_sanitize("address", "undefined", "coverage"), used))
+#else
+#define MASK_RESOLVER __attribute__((no_sanitize_address, used))
+#endif
+
+MASK_RESOLVER static mask_fn resolve_copy(void) {
+  int level = best_level();
+  return level == GUST__MASK_AVX512 ? mask_avx512
+         : level == GUST__MASK_AVX2 ? mask_avx2
+                                    : mask_vec16;
+}
+
+MASK_RESOLVER static mask_in_place_fn resolve_in_place(void) {
+  int level = best_level();
+  return level == GUST__MASK_AVX512 ? mask_in_place_avx512
+         : level == GUST__MASK_AVX2 ? mask_in_place_avx2
+                                    : mask_in_place_vec16;
+}
+
+void gust_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len,
+                       const uint8_t *key, uint64_t offset)
+    __attribute__((ifunc("resolve_copy")));
+void gust_ws_mask(uint8_t *data, size_t len, const uint8_t *key,
+                  uint64_t offset) __attribute__((ifunc("resolve_in_place")));
+
+#else /* !MASK_IFUNC */
+
+#ifdef MASK_VECTORS
+static void mask_first(uint8_t *dst, const uint8_t *src, size_t len,
+                       const uint8_t *key, uint64_t offset);
+
+/* The width in use: mask_first until the CPU has been probed. Loaded
+ * and stored atomically; concurrent first calls store the same value. */
+static mask_fn mask_impl = mask_first;
 
 static void mask_first(uint8_t *dst, const uint8_t *src, size_t len,
                        const uint8_t *key, uint64_t offset) {
@@ -212,8 +282,6 @@ int gust__ws_mask_set_level(int level) {
 #endif
 }
 
-/* A jump through the pointer: the width does all the work (a frame
- * header's worth of bytes costs no more than the probe of a length). */
 void gust_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len,
                        const uint8_t *key, uint64_t offset) {
 #ifdef MASK_VECTORS
@@ -227,3 +295,4 @@ void gust_ws_mask(uint8_t *data, size_t len, const uint8_t *key,
                   uint64_t offset) {
   gust_ws_mask_copy(data, data, len, key, offset);
 }
+#endif /* MASK_IFUNC */
