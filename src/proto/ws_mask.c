@@ -191,8 +191,18 @@ MASK_WIDTH(mask_avx512, __attribute__((target("avx2,avx512f"))), mask_v64, 64,
 typedef void (*mask_fn)(uint8_t *dst, const uint8_t *src, size_t len,
                         const uint8_t *key, uint64_t offset);
 
+/* The resolvers and the CPU probe they call run while the library is
+ * being relocated, before any sanitizer runtime is ready: no
+ * instrumentation. */
+#ifdef __clang__
+#define MASK_RESOLVER                                                          \
+  __attribute__((no_sanitize("address", "undefined", "coverage"), used))
+#else
+#define MASK_RESOLVER __attribute__((no_sanitize_address, used))
+#endif
+
 #ifdef MASK_VECTORS
-static int best_level(void) {
+MASK_RESOLVER static int best_level(void) {
 #ifdef MASK_X86
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2"))
@@ -216,15 +226,6 @@ MASK_IN_PLACE(mask_in_place_vec16, MASK_PLAIN, mask_vec16)
 MASK_IN_PLACE(mask_in_place_avx2, __attribute__((target("avx2"))), mask_avx2)
 MASK_IN_PLACE(mask_in_place_avx512, __attribute__((target("avx2,avx512f"))),
               mask_avx512)
-
-/* Resolvers run while the library is being relocated, before any
- * sanitizer runtime is ready: no instrumentation. */
-#ifdef __clang__
-#define MASK_RESOLVER                                                          \
-  __attribute__((no_sanitize("address", "undefined", "coverage"), used))
-#else
-#define MASK_RESOLVER __attribute__((no_sanitize_address, used))
-#endif
 
 MASK_RESOLVER static mask_fn resolve_copy(void) {
   int level = best_level();
