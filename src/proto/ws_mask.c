@@ -50,11 +50,11 @@ typedef uint32_t mask_v64 __attribute__((vector_size(64)));
 static uint32_t key_skip(uint32_t k, uint64_t n) {
   const uint16_t one = 1;
   uint8_t first;
-  unsigned s = (8u * (unsigned)n) & 31;
+  unsigned s = 8u * (unsigned)n;
   memcpy(&first, &one, 1);
   if (first == 1) /* little-endian: the first byte is the low one */
-    return (k >> s) | (k << (-s & 31));
-  return (k << s) | (k >> (-s & 31));
+    return (k >> (s & 31)) | (k << (-s & 31));
+  return (k << (s & 31)) | (k >> (-s & 31));
 }
 
 /* The key word for the byte at payload offset `offset`. */
@@ -109,17 +109,17 @@ static void mask_small(uint8_t *dst, const uint8_t *src, size_t len,
     const T kt = SPLAT(T, key_skip(k, len));                                   \
     T h, h2, t0, t1, t2, t3;                                                   \
     size_t i;                                                                  \
-    if (len < (W)) {                                                           \
-      NARROWER(dst, src, len, key, offset);                                    \
-      return;                                                                  \
-    }                                                                          \
-    if (len <= 2 * (W)) {                                                      \
+    if (len - (W) <= (W)) { /* W to 2W bytes (wraps below W) */                \
       memcpy(&h, src, W);                                                      \
       memcpy(&t3, src + len - (W), W);                                         \
       h ^= kv;                                                                 \
       t3 ^= kt;                                                                \
       memcpy(dst, &h, W);                                                      \
       memcpy(dst + len - (W), &t3, W);                                         \
+      return;                                                                  \
+    }                                                                          \
+    if (len < (W)) {                                                           \
+      NARROWER(dst, src, len, key, offset);                                    \
       return;                                                                  \
     }                                                                          \
     if (len <= 4 * (W)) {                                                      \
