@@ -294,6 +294,19 @@ static int cfg_bits_ok(int bits) {
   return bits == 0 || (bits >= 9 && bits <= 15);
 }
 
+/* The configuration to work with: `cfg`, or the defaults for NULL; NULL
+ * if a window size in `cfg` is out of range. */
+static const gust_ws_deflate_config *
+cfg_checked(const gust_ws_deflate_config *cfg) {
+  static const gust_ws_deflate_config none = {0, 0, 0, 0};
+  if (cfg == NULL)
+    return &none;
+  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
+      !cfg_bits_ok(cfg->client_max_window_bits))
+    return NULL;
+  return cfg;
+}
+
 static int append_params(gust_buf *out, const gust_ws_deflate_params *a,
                          int with_smwb, int with_cmwb) {
   int rc = gust_buf_append_str(out, "permessage-deflate");
@@ -314,15 +327,10 @@ int gust_ws_deflate_negotiate(const gust_ws_extensions *offers,
                               const gust_ws_deflate_config *cfg,
                               gust_ws_deflate_params *agreed,
                               gust_buf *response) {
-  static const gust_ws_deflate_config none = {0, 0, 0, 0};
   size_t i;
 
-  if (offers == NULL || agreed == NULL || response == NULL)
-    return GUST_EINVAL;
-  if (cfg == NULL)
-    cfg = &none;
-  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
-      !cfg_bits_ok(cfg->client_max_window_bits))
+  cfg = cfg_checked(cfg);
+  if (offers == NULL || agreed == NULL || response == NULL || cfg == NULL)
     return GUST_EINVAL;
   for (i = 0; i < offers->count; i++) {
     const gust_ws_ext *e = &offers->ext[i];
@@ -369,16 +377,11 @@ int gust_ws_deflate_negotiate(const gust_ws_extensions *offers,
 }
 
 int gust_ws_deflate_offer(const gust_ws_deflate_config *cfg, gust_buf *out) {
-  static const gust_ws_deflate_config none = {0, 0, 0, 0};
   size_t start;
   int rc;
 
-  if (out == NULL)
-    return GUST_EINVAL;
-  if (cfg == NULL)
-    cfg = &none;
-  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
-      !cfg_bits_ok(cfg->client_max_window_bits))
+  cfg = cfg_checked(cfg);
+  if (out == NULL || cfg == NULL)
     return GUST_EINVAL;
   start = out->len;
   rc = gust_buf_append_str(out, "permessage-deflate");
