@@ -44,9 +44,9 @@ typedef uint32_t mask_v64 __attribute__((vector_size(64)));
 
 /* The key as a 32-bit word `k` whose first byte in memory applies to
  * some payload byte, turned into the word for the byte `n` places later:
- * a rotation by 8n bits, which the hardware takes mod 32 (so the count
- * needs no masking). Built in registers: byte stores read back by a wider
- * load would stall store forwarding. */
+ * a rotation by 8n bits mod 32 (one rotate instruction). Built in
+ * registers: byte stores read back by a wider load would stall store
+ * forwarding. */
 static uint32_t key_skip(uint32_t k, uint64_t n) {
   const uint16_t one = 1;
   uint8_t first;
