@@ -2,6 +2,7 @@
  * every buffer, each call writes at most the room it is given, and the
  * decoder stops at a total-output cap. zlib allocates through gust_mem. */
 #include "base/base_int.h"
+#include "proto/zlib_int.h"
 
 #include <gust/gzip.h>
 
@@ -35,6 +36,12 @@ static void zip_free(voidpf opaque, voidpf ptr) {
   gust__free((const gust_mem *)opaque, ptr);
 }
 
+void gust__zlib_use_mem(z_stream *s, const gust_mem *mem) {
+  s->zalloc = zip_alloc;
+  s->zfree = zip_free;
+  s->opaque = (voidpf)mem;
+}
+
 static int window_bits(gust_zip_format format) {
   switch (format) {
   case GUST_ZIP_GZIP:
@@ -61,9 +68,7 @@ static int zip_new(gust_zip **out, const gust_mem *mem, gust_zip_format format,
   z->mem = mem;
   z->format = format;
   z->encoder = encoder;
-  z->s.zalloc = zip_alloc;
-  z->s.zfree = zip_free;
-  z->s.opaque = (voidpf)mem;
+  gust__zlib_use_mem(&z->s, mem);
   *out = z;
   return 0;
 }

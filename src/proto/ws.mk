@@ -8,11 +8,14 @@ libgust_proto_la_SOURCES += \
 	src/proto/ws_mask.c \
 	src/proto/ws_utf8.c
 pkginclude_HEADERS += include/gust/ws.h
+# Shared with the gzip module (src/proto/gzip.c defines it).
+libgust_proto_la_SOURCES += src/proto/zlib_int.h
 
 WS_TESTS = t/proto/ws_frame t/proto/ws_mask t/proto/ws_utf8 t/proto/ws_conn \
 	t/proto/ws_handshake t/proto/ws_deflate
 check_PROGRAMS += $(WS_TESTS)
 t_proto_ws_utf8_SOURCES = t/proto/ws_utf8.c t/proto/ws_utf8_impl.c
+t_proto_ws_mask_SOURCES = t/proto/ws_mask.c t/proto/ws_mask_impl.c
 TESTS += $(WS_TESTS)
 VALGRIND_TESTS += $(WS_TESTS)
 EXTRA_DIST += t/proto/ws_util.h

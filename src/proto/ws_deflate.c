@@ -2,6 +2,7 @@
  * negotiation of its parameters in the opening handshake. */
 #include "base/base_int.h"
 #include "proto/ws_int.h"
+#include "proto/zlib_int.h"
 
 #include <zlib.h>
 
@@ -20,17 +21,6 @@ struct gust__ws_zip {
   int def_reset;    /* no context takeover for our compressor */
   int inf_finished; /* BFINAL seen: ignore the rest of this message */
 };
-
-static voidpf zip_alloc(voidpf opaque, uInt items, uInt size) {
-  const gust_mem *mem = (const gust_mem *)opaque;
-  if (items != 0 && size > SIZE_MAX / items)
-    return Z_NULL;
-  return gust__malloc(mem, (size_t)items * size);
-}
-
-static void zip_free(voidpf opaque, voidpf ptr) {
-  gust__free((const gust_mem *)opaque, ptr);
-}
 
 static int bits_or_default(int bits) { return bits == 0 ? 15 : bits; }
 
@@ -87,9 +77,7 @@ static int def_init(gust__ws_zip *z) {
   if (z->def_ready)
     return 0;
   memset(&z->def, 0, sizeof z->def);
-  z->def.zalloc = zip_alloc;
-  z->def.zfree = zip_free;
-  z->def.opaque = (voidpf)z->mem;
+  gust__zlib_use_mem(&z->def, z->mem);
   rc = deflateInit2(&z->def, z->level, Z_DEFLATED, -z->def_bits, z->mem_level,
                     Z_DEFAULT_STRATEGY);
   if (rc == Z_MEM_ERROR)
@@ -105,9 +93,7 @@ static int inf_init(gust__ws_zip *z) {
   if (z->inf_ready)
     return 0;
   memset(&z->inf, 0, sizeof z->inf);
-  z->inf.zalloc = zip_alloc;
-  z->inf.zfree = zip_free;
-  z->inf.opaque = (voidpf)z->mem;
+  gust__zlib_use_mem(&z->inf, z->mem);
   rc = inflateInit2(&z->inf, -z->inf_bits);
   if (rc == Z_MEM_ERROR)
     return GUST_ENOMEM;
@@ -308,6 +294,19 @@ static int cfg_bits_ok(int bits) {
   return bits == 0 || (bits >= 9 && bits <= 15);
 }
 
+/* The configuration to work with: `cfg`, or the defaults for NULL; NULL
+ * if a window size in `cfg` is out of range. */
+static const gust_ws_deflate_config *
+cfg_checked(const gust_ws_deflate_config *cfg) {
+  static const gust_ws_deflate_config none = {0, 0, 0, 0};
+  if (cfg == NULL)
+    return &none;
+  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
+      !cfg_bits_ok(cfg->client_max_window_bits))
+    return NULL;
+  return cfg;
+}
+
 static int append_params(gust_buf *out, const gust_ws_deflate_params *a,
                          int with_smwb, int with_cmwb) {
   int rc = gust_buf_append_str(out, "permessage-deflate");
@@ -328,15 +327,10 @@ int gust_ws_deflate_negotiate(const gust_ws_extensions *offers,
                               const gust_ws_deflate_config *cfg,
                               gust_ws_deflate_params *agreed,
                               gust_buf *response) {
-  static const gust_ws_deflate_config none = {0, 0, 0, 0};
   size_t i;
 
-  if (offers == NULL || agreed == NULL || response == NULL)
-    return GUST_EINVAL;
-  if (cfg == NULL)
-    cfg = &none;
-  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
-      !cfg_bits_ok(cfg->client_max_window_bits))
+  cfg = cfg_checked(cfg);
+  if (offers == NULL || agreed == NULL || response == NULL || cfg == NULL)
     return GUST_EINVAL;
   for (i = 0; i < offers->count; i++) {
     const gust_ws_ext *e = &offers->ext[i];
@@ -383,16 +377,11 @@ int gust_ws_deflate_negotiate(const gust_ws_extensions *offers,
 }
 
 int gust_ws_deflate_offer(const gust_ws_deflate_config *cfg, gust_buf *out) {
-  static const gust_ws_deflate_config none = {0, 0, 0, 0};
   size_t start;
   int rc;
 
-  if (out == NULL)
-    return GUST_EINVAL;
-  if (cfg == NULL)
-    cfg = &none;
-  if (!cfg_bits_ok(cfg->server_max_window_bits) ||
-      !cfg_bits_ok(cfg->client_max_window_bits))
+  cfg = cfg_checked(cfg);
+  if (out == NULL || cfg == NULL)
     return GUST_EINVAL;
   start = out->len;
   rc = gust_buf_append_str(out, "permessage-deflate");

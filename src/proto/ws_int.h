@@ -39,4 +39,19 @@ enum { GUST__UTF8_SCALAR = 0, GUST__UTF8_SSSE3 = 1, GUST__UTF8_AVX2 = 2 };
  * level chosen, or GUST_EINVAL if the CPU (or build) lacks it. */
 int gust__utf8_set_level(int level);
 
+/* Masking block widths, for tests and benchmarks: 8-byte words, 16-byte
+ * vectors (SSE2, NEON), AVX2, AVX-512F. */
+enum {
+  GUST__MASK_WORDS = 0,
+  GUST__MASK_VEC16 = 1,
+  GUST__MASK_AVX2 = 2,
+  GUST__MASK_AVX512 = 3
+};
+
+/* Selects the width gust_ws_mask and gust_ws_mask_copy use from now on
+ * (process wide): a GUST__MASK_* level, or -1 for the best the CPU has.
+ * Returns the level chosen, or GUST_EINVAL if the CPU (or build) lacks
+ * it. */
+int gust__ws_mask_set_level(int level);
+
 #endif /* GUST_WS_INT_H */
