@@ -1,5 +1,6 @@
 ## gzip module: streaming codec and HTTP integration: sources, header, tests, fuzz, bench.
-libgust_proto_la_SOURCES += src/proto/gzip.c src/proto/gzip_http.c
+libgust_proto_la_SOURCES += src/proto/gzip.c src/proto/gzip_http.c \
+	src/proto/zlib_int.h
 pkginclude_HEADERS += include/gust/gzip.h
 
 GZIP_TESTS = t/proto/gzip t/proto/gzip_http

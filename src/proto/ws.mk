@@ -9,7 +9,6 @@ libgust_proto_la_SOURCES += \
 	src/proto/ws_utf8.c
 pkginclude_HEADERS += include/gust/ws.h
 # Shared with the gzip module (src/proto/gzip.c defines it).
-libgust_proto_la_SOURCES += src/proto/zlib_int.h
 
 WS_TESTS = t/proto/ws_frame t/proto/ws_mask t/proto/ws_utf8 t/proto/ws_conn \
 	t/proto/ws_handshake t/proto/ws_deflate
