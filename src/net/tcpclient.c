@@ -588,6 +588,7 @@ int gust_tcp_client_new(gust_tcp_client **out, gust_loop *loop,
   *out = NULL;
   if (loop == NULL || (resolver != NULL && resolver->resolve == NULL))
     return GUST_EINVAL;
+  mem = gust__mem(mem);
   c = gust__calloc(mem, 1, sizeof(*c));
   if (c == NULL)
     return GUST_ENOMEM;

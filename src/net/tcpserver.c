@@ -41,6 +41,7 @@ int gust_tcp_server_new(gust_tcp_server **out, gust_loop *loop,
   *out = NULL;
   if (loop == NULL || cb == NULL)
     return GUST_EINVAL;
+  mem = gust__mem(mem);
   srv = gust__calloc(mem, 1, sizeof(*srv));
   if (srv == NULL)
     return GUST_ENOMEM;
