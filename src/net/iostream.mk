@@ -2,3 +2,10 @@
 ## (include/gust/iostream.h, src/net/iostream*.c, t/net/iostream*).
 
 pkginclude_HEADERS += include/gust/iostream.h
+libgust_la_SOURCES += src/net/iostream.c
+# PCRE2 for read_until_regex. Until configure.ac detects it
+# (PKG_CHECK_MODULES([PCRE2], [libpcre2-8])), these two lines name it.
+PCRE2_CFLAGS =
+PCRE2_LIBS = -lpcre2-8
+libgust_la_CFLAGS += $(PCRE2_CFLAGS)
+libgust_la_LIBADD += $(PCRE2_LIBS)
