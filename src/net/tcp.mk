@@ -11,7 +11,7 @@ EXTRA_DIST += doc/tcp.md
 TCP_NET_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
 check_PROGRAMS += t/net/tcpclient t/net/tcpserver t/net/tcp_process
 TESTS += t/net/tcpclient t/net/tcpserver t/net/tcp_process
-VALGRIND_TESTS += t/net/tcpclient t/net/tcpserver
+VALGRIND_TESTS += t/net/tcpclient t/net/tcpserver t/net/tcp_process
 t_net_tcpclient_SOURCES = t/net/tcpclient.c t/net/tcp_common.h \
 	t/proto/tls_common.h
 t_net_tcpclient_CPPFLAGS = $(TCP_NET_TEST_CPPFLAGS)
