@@ -335,7 +335,9 @@ static void hc_fail(hconn *hc, int code, const char *msg) {
     gust_iostream_unref(hc->handshaking);
     hc->handshaking = NULL;
   }
-  gust_future_set_error(hc->future, code, msg);
+  /* Without memory for the message the code alone still gets through. */
+  if (gust_future_set_error(hc->future, code, msg) == GUST_ENOMEM)
+    gust_future_set_error(hc->future, code, NULL);
   hc_unref(hc);
 }
 

@@ -433,6 +433,19 @@ static int echo_once(gust_iostream *s, const char *msg) {
   return good;
 }
 
+static gust_tcp *silent[8];
+static int silent_n;
+
+static void silent_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  (void)server;
+  if (status < 0 || conn == NULL)
+    return;
+  if (silent_n < 8)
+    silent[silent_n++] = conn;
+  else
+    gust_tcp_close(conn, NULL);
+}
+
 static void test_streams(void) {
   gust_tcp_server *srv, *tsrv;
   gust_tcp_server_opts so;
@@ -516,12 +529,102 @@ static void test_streams(void) {
      gust_errname(gust_future_error(f)));
   gust_future_unref(f);
 
+  /* A server that accepts and never says a word: the deadline covers the
+   * handshake. */
+  {
+    gust_tcp *ls[2];
+    size_t nls = 0;
+    double t0, dt;
+    gust_tcp_listen_opts lo;
+    memset(&lo, 0, sizeof(lo));
+    lo.family = 4;
+    silent_n = 0;
+    if (gust_tcp_listen(L, "127.0.0.1", 0, &lo, silent_accept, NULL, ls, 2,
+                        &nls) != 0)
+      bail_out("listen");
+    memset(&o, 0, sizeof(o));
+    o.tls = cctx;
+    o.server_hostname = "localhost";
+    o.timeout = 0.5;
+    t0 = gust_loop_now(L);
+    gust_tcp_client_connect(c, "127.0.0.1", gust_tcp_local_port(ls[0]), &o, &f);
+    t_run_future(f);
+    dt = gust_loop_now(L) - t0;
+    is_int(gust_future_error(f), GUST_ETIMEDOUT,
+           "tls: a handshake that never completes times out");
+    ok(dt >= 0.45 && silent_n == 1,
+       "tls: after the connect succeeded (%.3f s, %d accepted)", dt, silent_n);
+    gust_future_unref(f);
+    gust_tcp_close(ls[0], NULL);
+    while (silent_n > 0)
+      gust_tcp_close(silent[--silent_n], NULL);
+  }
+
   gust_tcp_server_free(tsrv);
   gust_tcp_server_free(srv);
   gust_tcp_client_free(c);
   t_run_for(L, 0.05);
   gust_tls_ctx_free(cctx);
   gust_tls_ctx_free(sctx);
+}
+
+/* Every allocation of a connect fails in turn: the connect either fails
+ * cleanly or completes, and nothing leaks. */
+static void test_alloc_failures(void) {
+  gust_tcp_server *srv;
+  gust_tcp_client *c;
+  gust_failmem fm;
+  fixed_list fl;
+  gust_resolver r;
+  gust_future *f;
+  gust_iostream *s;
+  unsigned long k;
+  int port, runs = 0, hung = 0, leaked = 0, completed = 0, rc;
+
+  gust_tcp_server_new(&srv, L, NULL, echo_stream, NULL, NULL);
+  if (gust_tcp_server_listen(srv, "127.0.0.1", 0, NULL) != 0)
+    bail_out("listen");
+  port = gust_tcp_server_port(srv);
+  memset(&fl, 0, sizeof(fl));
+  /* A refused address first, so that the fallback path allocates too. */
+  fixed_add(&fl, "127.0.0.1", t_closed_port("127.0.0.1"));
+  fixed_add(&fl, "127.0.0.1", port);
+  r.resolve = fixed_resolve;
+  r.user_data = &fl;
+  gust_failmem_init(&fm, NULL);
+  for (k = 1; k < 200 && !completed; k++) {
+    gust_failmem_reset(&fm, k);
+    runs++;
+    if (gust_tcp_client_new(&c, L, &r, &fm.mem) != 0)
+      continue;
+    rc = gust_tcp_client_connect(c, "mem.example", port, NULL, &f);
+    if (rc == 0) {
+      if (t_run_future(f) != 0)
+        hung++;
+      s = gust_tcp_client_take_stream(f);
+      if (s != NULL) {
+        /* The stream may close for want of memory: only leaks matter. */
+        echo_once(s, "mem\n");
+        gust_iostream_unref(s);
+      }
+      gust_future_unref(f);
+    } else if (rc != GUST_ENOMEM) {
+      diag("allocation %lu: connect returned %s", k, gust_errname(rc));
+      hung++;
+    }
+    gust_tcp_client_free(c);
+    t_run_for(L, 0.01);
+    if (fm.live_blocks != 0) {
+      diag("allocation %lu: %zu blocks left", k, fm.live_blocks);
+      leaked++;
+    }
+    if (fm.failures == 0)
+      completed = 1;
+  }
+  ok(completed, "alloc: a run without failure completed (%d runs)", runs);
+  is_int(hung, 0, "alloc: every failing run ended");
+  is_int(leaked, 0, "alloc: no run leaked");
+  gust_tcp_server_free(srv);
 }
 
 static void run(const char *name, void (*fn)(void)) {
@@ -545,6 +648,7 @@ int main(void) {
   run("timeout", test_timeout_and_refusal);
   run("source", test_source);
   run("streams", test_streams);
+  run("alloc-failures", test_alloc_failures);
   tc_remove_certs();
   return done_testing();
 }
