@@ -405,6 +405,43 @@ static void test_stop(void) {
   gust_tcp_server_free(NULL);
 }
 
+/* SO_REUSEPORT: two servers (as two processes would) on one port. */
+static void test_reuse_port(void) {
+  gust_tcp_server *a, *b;
+  gust_tcp_client *c;
+  gust_tcp_listen_opts lo;
+  server_log la, lb;
+  gust_future *f;
+  gust_iostream *s;
+  int port, i, served = 0;
+
+  memset(&la, 0, sizeof(la));
+  memset(&lb, 0, sizeof(lb));
+  memset(&lo, 0, sizeof(lo));
+  lo.family = 4;
+  lo.reuse_port = 1;
+  gust_tcp_server_new(&a, L, NULL, echo_stream, &la, NULL);
+  gust_tcp_server_new(&b, L, NULL, echo_stream, &lb, NULL);
+  is_int(gust_tcp_server_listen(a, "127.0.0.1", 0, &lo), 0,
+         "reuse_port: first server listens");
+  port = gust_tcp_server_port(a);
+  is_int(gust_tcp_server_listen(b, "127.0.0.1", port, &lo), 0,
+         "reuse_port: second server listens on the same port");
+  gust_tcp_client_new(&c, L, NULL, NULL);
+  for (i = 0; i < 8; i++) {
+    f = connect_stream(c, "127.0.0.1", port, NULL);
+    s = gust_tcp_client_take_stream(f);
+    served += echo_once(s, "shared\n");
+    gust_iostream_unref(s);
+    gust_future_unref(f);
+  }
+  is_int(served, 8, "reuse_port: every connection was served");
+  is_int(la.streams + lb.streams, 8, "reuse_port: by one of the two servers");
+  gust_tcp_client_free(c);
+  gust_tcp_server_free(a);
+  gust_tcp_server_free(b);
+}
+
 static void run(const char *name, void (*fn)(void)) {
   if (!tap_group(name))
     return;
@@ -425,6 +462,7 @@ int main(void) {
   run("many", test_many);
   run("tls", test_tls);
   run("stop", test_stop);
+  run("reuse-port", test_reuse_port);
   tc_remove_certs();
   return done_testing();
 }
