@@ -201,7 +201,8 @@ GUST_EXTERN int gust_tcp_bind_sockets(const char *host, int port,
                                       int *fds, size_t max, size_t *count);
 
 /* Starts accepting on `n` listening (or bound) IPv4/IPv6 stream sockets
- * (Tornado's add_sockets). On success the server owns the fds and closes
+ * (Tornado's add_sockets); listen() is called on each again with a
+ * backlog of 128. On success the server owns the fds and closes
  * them when stopped; on failure they stay the caller's and nothing new is
  * accepting. Returns 0, GUST_EINVAL (not an IPv4/IPv6 stream socket),
  * GUST_ESTATE after a stop, GUST_ENOMEM or GUST_ESYS. */
