@@ -315,8 +315,11 @@ static void clear_read(gust_iostream *s) {
   s->re = NULL;
 }
 
+/* Fails `f` and drops the stream's reference; without memory for the
+ * message, the code's own message is used so that the future completes. */
 static void fail_future(gust_future *f, int code, const char *msg) {
-  gust_future_set_error(f, code, msg);
+  if (gust_future_set_error(f, code, msg) == GUST_ENOMEM)
+    gust_future_set_error(f, code, NULL);
   gust_future_unref(f);
 }
 
@@ -405,7 +408,9 @@ void gust_iostream_set_close_callback(gust_iostream *s,
 int gust_iostream_error(const gust_iostream *s) { return s->err; }
 
 const char *gust_iostream_error_message(const gust_iostream *s) {
-  return s->err ? s->errmsg : NULL;
+  if (s->err == 0)
+    return NULL;
+  return s->errmsg != NULL ? s->errmsg : gust_strerror(s->err);
 }
 
 const char *gust_iostream_call_error(const gust_iostream *s) {
@@ -988,9 +993,7 @@ size_t gust_iostream_result_len(const gust_future *f) {
   return r != NULL ? r->n : 0;
 }
 
-int gust_iostream_reading(const gust_iostream *s) {
-  return s->rkind != R_NONE;
-}
+int gust_iostream_reading(const gust_iostream *s) { return s->rkind != R_NONE; }
 
 size_t gust_iostream_read_buffer_size(const gust_iostream *s) {
   return s->rbuf.len;
@@ -1175,8 +1178,7 @@ size_t gust_iostream_write_buffer_size(const gust_iostream *s) {
 
 int gust_iostream_start_tls(gust_iostream *s, gust_tls_ctx *ctx,
                             const char *server_hostname, gust_future **out) {
-  static const char not_idle[] =
-      "IOStream is not idle; cannot convert to SSL";
+  static const char not_idle[] = "IOStream is not idle; cannot convert to SSL";
   gust_iostream *ns;
   gust_future *f;
   int rc;
@@ -1238,6 +1240,8 @@ int gust_iostream_wait_for_handshake(gust_iostream *s, gust_future **out) {
   } else if (s->closed) {
     rc = gust_future_set_error(f, s->err ? s->err : GUST_ECLOSED,
                                s->err ? s->errmsg : MSG_CLOSED);
+    if (rc == GUST_ENOMEM)
+      rc = gust_future_set_error(f, s->err ? s->err : GUST_ECLOSED, NULL);
   } else {
     s->hsf = gust_future_ref(f);
     rc = 0;

@@ -9,3 +9,14 @@ PCRE2_CFLAGS =
 PCRE2_LIBS = -lpcre2-8
 libgust_la_CFLAGS += $(PCRE2_CFLAGS)
 libgust_la_LIBADD += $(PCRE2_LIBS)
+
+# Tests: loopback TCP, plain and TLS, on the configured backends (run under
+# valgrind too). Certificates come from t/proto/mkcerts.sh at run time.
+IOSTREAM_TESTS = t/net/iostream
+check_PROGRAMS += $(IOSTREAM_TESTS)
+TESTS += $(IOSTREAM_TESTS)
+VALGRIND_TESTS += $(IOSTREAM_TESTS)
+t_net_iostream_SOURCES = t/net/iostream.c
+t_net_iostream_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
+EXTRA_DIST += doc/iostream.md doc/design-iostream.md scripts/deps/iostream.list
