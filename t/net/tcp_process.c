@@ -1,0 +1,276 @@
+/* fork_processes: task ids, clean shutdown, giving up after too many
+ * restarts, and a multi-process server sharing pre-bound sockets whose
+ * worker killed with SIGKILL is restarted with the same task id.
+ *
+ * Each case forks a supervisor process that calls gust_fork_processes(),
+ * so that this program itself never becomes a worker; workers report
+ * "task pid" lines through a pipe. */
+#include "config.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "tcp_common.h"
+
+/* Supervisor exit codes. */
+enum { SUP_CLEAN = 40, SUP_LIMIT = 41, SUP_OTHER = 42 };
+
+static int report_fd = -1;
+
+static void report(int id) {
+  char line[64];
+  int n = snprintf(line, sizeof(line), "%d %ld\n", id, (long)getpid());
+  if (write(report_fd, line, (size_t)n) != n)
+    _exit(3);
+}
+
+/* Reads one "task pid" line within `secs` seconds; 0 or -1. */
+static int read_report(int fd, double secs, int *id, long *pid) {
+  char line[64];
+  size_t n = 0;
+  while (n < sizeof(line) - 1) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, (int)(secs * 1000)) <= 0)
+      return -1;
+    if (read(fd, line + n, 1) != 1)
+      return -1;
+    if (line[n] == '\n')
+      break;
+    n++;
+  }
+  line[n] = '\0';
+  return sscanf(line, "%d %ld", id, pid) == 2 ? 0 : -1;
+}
+
+/* Waits up to WAIT_LIMIT seconds for `pid`; returns its status or -1. */
+static int wait_child(pid_t pid) {
+  int status, i;
+  for (i = 0; i < (int)(WAIT_LIMIT * 20); i++) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      return status;
+    if (r < 0)
+      return -1;
+    usleep(50000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+/* Forks a supervisor running `body`; returns its pid. */
+static pid_t spawn(void (*body)(void *), void *arg) {
+  pid_t pid = fork();
+  if (pid < 0)
+    bail_out("fork: %s", strerror(errno));
+  if (pid == 0) {
+    body(arg);
+    _exit(SUP_OTHER);
+  }
+  return pid;
+}
+
+static void supervise(int rc) {
+  _exit(rc == 1 ? SUP_CLEAN : rc == GUST_ELIMIT ? SUP_LIMIT : SUP_OTHER);
+}
+
+/* Workers report and exit with status 0. */
+static void body_clean(void *arg) {
+  int id = -1, rc;
+  (void)arg;
+  rc = gust_fork_processes(3, 5, &id);
+  if (rc == 0) {
+    report(id);
+    _exit(gust_task_id() == id ? 0 : 9);
+  }
+  supervise(rc);
+}
+
+/* Workers always fail: after max_restarts the supervisor gives up. */
+static void body_crash(void *arg) {
+  int id = -1, rc;
+  (void)arg;
+  rc = gust_fork_processes(2, 3, &id);
+  if (rc == 0) {
+    report(id);
+    _exit(7);
+  }
+  supervise(rc);
+}
+
+static void test_clean(void) {
+  int p[2], id, seen = 0, i, status;
+  long pid;
+  pid_t sup;
+  if (pipe(p) != 0)
+    bail_out("pipe");
+  report_fd = p[1];
+  ok(gust_task_id() == -1, "task id: -1 outside workers");
+  sup = spawn(body_clean, NULL);
+  close(p[1]);
+  for (i = 0; i < 3; i++)
+    if (read_report(p[0], WAIT_LIMIT, &id, &pid) == 0 && id >= 0 && id < 3)
+      seen |= 1 << id;
+  is_int(seen, 7, "clean: three workers with task ids 0, 1 and 2");
+  status = wait_child(sup);
+  ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == SUP_CLEAN,
+     "clean: the parent returns 1 once every worker exited with 0");
+  close(p[0]);
+}
+
+static void test_crash_limit(void) {
+  int p[2], id, n = 0, status;
+  long pid;
+  pid_t sup;
+  if (pipe(p) != 0)
+    bail_out("pipe");
+  report_fd = p[1];
+  sup = spawn(body_crash, NULL);
+  close(p[1]);
+  status = wait_child(sup);
+  ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == SUP_LIMIT,
+     "restarts: the parent gives up with GUST_ELIMIT after max_restarts");
+  while (read_report(p[0], 5.0, &id, &pid) == 0)
+    n++;
+  /* 2 workers + 3 restarts, then the 4th failure exceeds the limit; the
+   * restarted workers report before failing. */
+  is_int(n, 5, "restarts: two workers plus three restarts ran");
+  close(p[0]);
+}
+
+/* A multi-process server: workers share the pre-bound socket. */
+static int server_fds[4];
+static size_t server_nfds;
+
+static void on_term(gust_loop *loop, int signum, void *ud) {
+  (void)signum;
+  (void)ud;
+  gust_loop_stop(loop);
+}
+
+static void answered(gust_future *f, void *ud) {
+  (void)f;
+  gust_iostream_unref(ud);
+}
+
+/* Answers "task pid" and closes once the line was sent. */
+static void answer(gust_tcp_server *srv, gust_iostream *s,
+                   const gust_addr *peer, void *ud) {
+  gust_future *w = NULL;
+  char line[64];
+  int n =
+      snprintf(line, sizeof(line), "%d %ld\n", gust_task_id(), (long)getpid());
+  (void)srv;
+  (void)peer;
+  (void)ud;
+  if (gust_iostream_write(s, line, (size_t)n, &w) != 0 ||
+      gust_future_add_done_callback(w, answered, s) != 0)
+    gust_iostream_unref(s);
+  gust_future_unref(w);
+}
+
+static void body_server(void *arg) {
+  gust_loop *loop;
+  gust_tcp_server *srv;
+  int id = -1, rc;
+  (void)arg;
+  rc = gust_fork_processes(2, 10, &id);
+  if (rc != 0)
+    supervise(rc);
+  if (gust_loop_new(&loop, NULL) != 0 ||
+      gust_tcp_server_new(&srv, loop, NULL, answer, NULL, NULL) != 0 ||
+      gust_tcp_server_add_sockets(srv, server_fds, server_nfds) != 0 ||
+      gust_loop_add_signal_handler(loop, SIGTERM, on_term, NULL) != 0)
+    _exit(5);
+  report(id);
+  gust_loop_run(loop);
+  gust_tcp_server_free(srv);
+  gust_loop_remove_signal_handler(loop, SIGTERM);
+  gust_loop_free(loop);
+  _exit(0);
+}
+
+/* Connects to 127.0.0.1:`port` and reads one "task pid" line. */
+static int ask(int port, int *id, long *pid) {
+  struct sockaddr_in s4;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+  memset(&s4, 0, sizeof(s4));
+  s4.sin_family = AF_INET;
+  s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  s4.sin_port = htons((uint16_t)port);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&s4, sizeof(s4)) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  rc = read_report(fd, WAIT_LIMIT, id, pid);
+  close(fd);
+  return rc;
+}
+
+static void test_server(void) {
+  gust_tcp_listen_opts lo;
+  int p[2], id, ids = 0, i, port, status, aid = -1;
+  long pid, pids[2] = {0, 0}, newpid = 0, apid = 0;
+  pid_t sup;
+  struct sockaddr_in s4;
+  socklen_t len = sizeof(s4);
+
+  memset(&lo, 0, sizeof(lo));
+  lo.family = 4;
+  if (gust_tcp_bind_sockets("127.0.0.1", 0, &lo, server_fds, 4, &server_nfds) !=
+      0)
+    bail_out("bind_sockets");
+  getsockname(server_fds[0], (struct sockaddr *)&s4, &len);
+  port = ntohs(s4.sin_port);
+  if (pipe(p) != 0)
+    bail_out("pipe");
+  report_fd = p[1];
+  sup = spawn(body_server, NULL);
+  close(p[1]);
+  for (i = 0; i < (int)server_nfds; i++)
+    close(server_fds[i]);
+  for (i = 0; i < 2; i++)
+    if (read_report(p[0], WAIT_LIMIT, &id, &pid) == 0 && id >= 0 && id < 2) {
+      ids |= 1 << id;
+      pids[id] = pid;
+    }
+  is_int(ids, 3, "server: two workers started (task ids 0 and 1)");
+  ok(ask(port, &aid, &apid) == 0 && (apid == pids[0] || apid == pids[1]),
+     "server: a worker answers on the shared socket (task %d)", aid);
+
+  if (pids[0] > 0)
+    kill((pid_t)pids[0], SIGKILL);
+  ok(read_report(p[0], WAIT_LIMIT, &id, &newpid) == 0 && id == 0 &&
+         newpid != pids[0],
+     "server: a worker killed with SIGKILL is restarted with its task id");
+  pids[0] = newpid;
+  for (i = 0; i < 4; i++)
+    if (ask(port, &aid, &apid) != 0)
+      break;
+  is_int(i, 4, "server: still serving after the restart");
+
+  for (i = 0; i < 2; i++)
+    if (pids[i] > 0)
+      kill((pid_t)pids[i], SIGTERM);
+  status = wait_child(sup);
+  ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == SUP_CLEAN,
+     "server: after SIGTERM the workers exit cleanly and the parent returns");
+  if (status < 0)
+    for (i = 0; i < 2; i++)
+      if (pids[i] > 0)
+        kill((pid_t)pids[i], SIGKILL);
+  close(p[0]);
+}
+
+int main(void) {
+  gust_log_set_level(GUST_LOG_CATEGORY_COUNT_, GUST_LOG_OFF);
+  ok(gust_cpu_count() >= 1, "cpu count: at least one (%d)", gust_cpu_count());
+  if (tap_group("clean"))
+    test_clean();
+  if (tap_group("restart-limit"))
+    test_crash_limit();
+  if (tap_group("server"))
+    test_server();
+  return done_testing();
+}
