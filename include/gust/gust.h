@@ -19,5 +19,6 @@
 #include <gust/cookie.h>
 #include <gust/httputil.h>
 #include <gust/iostream.h>
+#include <gust/tcp.h>
 
 #endif /* GUST_GUST_H */
