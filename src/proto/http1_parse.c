@@ -89,18 +89,30 @@ static size_t skip_swar(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+/* Bytes of the 16 at p that are <= lim or DEL, as a bit mask. */
+static unsigned hits_sse2(const uint8_t *p, __m128i l, __m128i d) {
+  __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i hit =
+      _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, l), l), _mm_cmpeq_epi8(x, d));
+  return (unsigned)_mm_movemask_epi8(hit);
+}
+
+/* The vector scanners need p[0..end) readable, p being the start of the
+ * input: a tail shorter than a vector is read as the last vector of the
+ * input, the bytes before i shifted out of the mask. */
 static size_t skip_sse2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   const __m128i l = _mm_set1_epi8((char)lim), d = _mm_set1_epi8(0x7f);
+  unsigned m;
   while (end - i >= 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, l), l),
-                               _mm_cmpeq_epi8(x, d));
-    int m = _mm_movemask_epi8(hit);
+    m = hits_sse2(p + i, l, d);
     if (m != 0)
-      return i + (size_t)__builtin_ctz((unsigned)m);
+      return i + (size_t)__builtin_ctz(m);
     i += 16;
   }
-  return skip_swar(p, i, end, lim);
+  if (i == end || end < 16)
+    return skip_swar(p, i, end, lim);
+  m = hits_sse2(p + end - 16, l, d) >> (16 - (end - i));
+  return m != 0 ? i + (size_t)__builtin_ctz(m) : end;
 }
 
 __attribute__((target("avx2"))) static size_t
@@ -118,29 +130,40 @@ skip_avx2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return skip_sse2(p, i, end, lim);
 }
 
-/* Returns the index of the first byte in p[i..end) that is not a tchar, or
- * `end`: sixteen bytes at a time, each classified by two table lookups on
- * its nibbles (a tchar's row bit must be set in its column's mask). */
-__attribute__((target("avx2"))) static size_t
-skip_tchar_avx2(const uint8_t *p, size_t i, size_t end) {
+/* Bytes of the 16 at p that are not tchars, as a bit mask: each byte is
+ * classified by two table lookups on its nibbles (a tchar's row bit must
+ * be set in its column's mask). */
+__attribute__((target("avx2"))) static unsigned non_tchars(const uint8_t *p) {
   const __m128i col = _mm_setr_epi8(58, 63, 62, 63, 63, 63, 63, 63, 62, 62, 61,
                                     21, 52, 21, 61, 28);
   const __m128i row =
       _mm_setr_epi8(0, 0, 1, 2, 4, 8, 16, 32, 0, 0, 0, 0, 0, 0, 0, 0);
   const __m128i nib = _mm_set1_epi8(0x0f);
+  __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i c = _mm_shuffle_epi8(col, _mm_and_si128(x, nib));
+  __m128i r = _mm_shuffle_epi8(row, _mm_and_si128(_mm_srli_epi16(x, 4), nib));
+  return (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_and_si128(c, r), _mm_setzero_si128()));
+}
+
+/* Returns the index of the first byte in p[i..end) that is not a tchar, or
+ * `end`, sixteen bytes at a time (p[0..end) readable, as above). */
+__attribute__((target("avx2"))) static size_t
+skip_tchar_avx2(const uint8_t *p, size_t i, size_t end) {
+  unsigned m;
   while (end - i >= 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-    __m128i c = _mm_shuffle_epi8(col, _mm_and_si128(x, nib));
-    __m128i r = _mm_shuffle_epi8(row, _mm_and_si128(_mm_srli_epi16(x, 4), nib));
-    int m = _mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_and_si128(c, r), _mm_setzero_si128()));
+    m = non_tchars(p + i);
     if (m != 0)
-      return i + (size_t)__builtin_ctz((unsigned)m);
+      return i + (size_t)__builtin_ctz(m);
     i += 16;
   }
-  while (i < end && gust__h1_tchar[p[i]])
-    i++;
-  return i;
+  if (i == end || end < 16) {
+    while (i < end && gust__h1_tchar[p[i]])
+      i++;
+    return i;
+  }
+  m = non_tchars(p + end - 16) >> (16 - (end - i));
+  return m != 0 ? i + (size_t)__builtin_ctz(m) : end;
 }
 
 /* 1 = SSE2, 2 = AVX2; set by gust__h1_simd_init() before any parse.
@@ -176,8 +199,24 @@ static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
     i++;
   return i;
 }
+
+/* The first non-tchar in p[i..end), or `end`. */
+static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
+  if (end >= 16 && simd_level == 2)
+    return skip_tchar_avx2(p, i, end);
+  while (i < end && gust__h1_tchar[p[i]])
+    i++;
+  return i;
+}
 #else
 void gust__h1_simd_init(void) {}
+
+/* The first non-tchar in p[i..end), or `end`. */
+static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
+  while (i < end && gust__h1_tchar[p[i]])
+    i++;
+  return i;
+}
 
 static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return skip_swar(p, i, end, lim);
@@ -584,10 +623,12 @@ static int grow_fields(gust_h1 *h) {
   return 0;
 }
 
+static int field_store(gust_h1 *h, const uint8_t *p, size_t ls, size_t ne,
+                       size_t va, size_t vb, size_t le, int trailers);
+
 static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
                       int trailers, int odd) {
-  size_t i = ls, va, vb, ra;
-  gust__h1_foff *f;
+  size_t i = ls, va, vb;
   if (is_ows(p[ls]))
     return bad(h, ls, "obs-fold or whitespace before a field name");
   i = skip_tchar(p, i, le + 1);
@@ -597,7 +638,7 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
     return bad(h, i, "invalid character in field name");
   if (i == ls)
     return bad(h, i, "empty field name");
-  ra = va = i + 1;
+  va = i + 1;
   while (va < le && is_ows(p[va]))
     va++;
   /* the scanner saw every byte: only a line holding DEL or a control other
@@ -613,35 +654,113 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
   vb = le;
   while (vb > va && is_ows(p[vb - 1]))
     vb--;
-  if (h->nf >= h->field_limit)
-    return fail(h, GUST_EHTTP_HEAD_SIZE, 431, ls, "too many header fields");
-  if (h->nf == h->fcap && grow_fields(h) != 0)
-    return h->err_code;
-  f = &h->foff[h->nf++];
-  f->name_off = (uint32_t)ls;
-  f->name_len = (uint32_t)(i - ls);
-  f->value_off = (uint32_t)va;
-  f->value_len = (uint32_t)(vb - va);
-  if (trailers)
-    return 0; /* CL, TE and Host mean nothing in trailers */
-  if (i - ls == 17) {
-    if (eq_lower(p + ls, 17, "transfer-encoding"))
-      return transfer_encoding(h, p, ra, le);
-    return 0;
-  }
-  return special_field(h, p, ls, ls, i, va, vb);
+  return field_store(h, p, ls, i, va, vb, le, trailers);
 }
 
 /* ------------------------------------------------------------------ */
 /* Line scanner                                                         */
 /* ------------------------------------------------------------------ */
 
+/* Takes complete lines of the common shapes in a single pass each: a
+ * request line `GET SP target SP HTTP/1.1 CRLF`, field lines without HTAB,
+ * DEL or other controls, and the empty line ending the head. At the first
+ * line of another kind (not yet complete, another method or version, an
+ * odd byte, a limit reached) it stops and leaves that line to the general
+ * scanner below, which reads it from its start and reports any error: this
+ * path accepts only lines that the general one accepts with the same
+ * result. Returns 1 at the end of the head, 2 for "go on with the general
+ * scanner", or a negative code from the field semantics. */
+static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
+                      int trailers) {
+  size_t ls = h->line_start, i, va, vb, le;
+  size_t end = avail < h->head_limit ? avail : h->head_limit;
+  int rc;
+  if (!h->start_done) {
+    size_t ts = ls + 4, lim;
+    if (trailers || h->role != GUST_H1_SERVER || end - ls < 4 ||
+        load4(p + ls) != WORD_GET_SP)
+      return 2;
+    lim = end - ts > h->cfg.max_target ? ts + h->cfg.max_target : end;
+    i = skip_until(p, ts, lim, 0x20);
+    if (i == lim || i == ts || p[i] != ' ' || end - i < 11 ||
+        load8(p + i + 1) != WORD_HTTP11 || p[i + 9] != '\r' ||
+        p[i + 10] != '\n')
+      return 2;
+    h->m_kind = M_GET;
+    h->m_off = (uint32_t)ls;
+    h->m_len = 3;
+    h->t_off = (uint32_t)ts;
+    h->t_len = (uint32_t)(i - ts);
+    h->minor = 1;
+    h->start_done = 1;
+    ls = i + 11;
+  }
+  for (;;) {
+    if (end - ls < 2)
+      break;
+    if (p[ls] == '\r') {
+      if (p[ls + 1] != '\n')
+        break;
+      h->line_start = h->scan = h->head_size = ls + 2;
+      return 1;
+    }
+    i = skip_tchar_to(p, ls, end);
+    if (i == ls || i == end || p[i] != ':')
+      break;
+    va = i + 1;
+    while (va < end && is_ows(p[va]))
+      va++;
+    le = skip_plain(p, va, end);
+    if (end - le < 2 || p[le] != '\r' || p[le + 1] != '\n')
+      break;
+    vb = le;
+    while (vb > va && p[vb - 1] == ' ')
+      vb--;
+    rc = field_store(h, p, ls, i, va, vb, le, trailers);
+    if (rc != 0)
+      return rc;
+    ls = le + 2;
+  }
+  h->line_start = h->scan = ls;
+  return 2;
+}
+
+/* Stores a field line's slices and records what the field means; `ne` is
+ * the colon after the name, `le` the end of the line. */
+static int field_store(gust_h1 *h, const uint8_t *p, size_t ls, size_t ne,
+                       size_t va, size_t vb, size_t le, int trailers) {
+  gust__h1_foff *f;
+  if (h->nf >= h->field_limit)
+    return fail(h, GUST_EHTTP_HEAD_SIZE, 431, ls, "too many header fields");
+  if (h->nf == h->fcap && grow_fields(h) != 0)
+    return h->err_code;
+  f = &h->foff[h->nf++];
+  f->name_off = (uint32_t)ls;
+  f->name_len = (uint32_t)(ne - ls);
+  f->value_off = (uint32_t)va;
+  f->value_len = (uint32_t)(vb - va);
+  if (trailers)
+    return 0; /* CL, TE and Host mean nothing in trailers */
+  if (ne - ls == 17) {
+    if (eq_lower(p + ls, 17, "transfer-encoding"))
+      return transfer_encoding(h, p, ne + 1, le);
+    return 0;
+  }
+  return special_field(h, p, ls, ls, ne, va, vb);
+}
+
 int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
                         int trailers) {
   size_t limit = h->head_limit;
   for (;;) {
-    size_t i = h->scan, end = avail < limit ? avail : limit, le, next;
+    size_t i, end = avail < limit ? avail : limit, le, next;
     int rc;
+    if (h->scan == h->line_start) {
+      rc = fast_lines(h, p, avail, trailers);
+      if (rc != 2)
+        return rc;
+    }
+    i = h->scan;
     for (;;) {
       /* a control byte (as the CR of the empty line ending the head) is
        * where the scan would stop: no need to call it */
