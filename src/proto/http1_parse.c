@@ -579,6 +579,7 @@ static int special_field(gust_h1 *h, const uint8_t *p, size_t ls, size_t ns,
     break;
   case 6:
     if (eq_lower(name, 6, "expect")) {
+      h->framing = 1;
       if (vb - va == 12 && eq_lower(p + va, 12, "100-continue"))
         h->expect_100 = 1;
       else if (vb > va)
@@ -587,17 +588,22 @@ static int special_field(gust_h1 *h, const uint8_t *p, size_t ls, size_t ns,
     break;
   case 7:
     if (eq_lower(name, 7, "upgrade")) {
+      h->framing = 1;
       h->has_upgrade = 1;
       tokens(h, p, va, vb, upgrade_token);
     }
     break;
   case 10:
-    if (eq_lower(name, 10, "connection"))
+    if (eq_lower(name, 10, "connection")) {
+      h->framing = 1;
       tokens(h, p, va, vb, connection_token);
+    }
     break;
   case 14:
-    if (eq_lower(name, 14, "content-length"))
+    if (eq_lower(name, 14, "content-length")) {
+      h->framing = 1;
       return content_length(h, p, va, vb);
+    }
     break;
   default:
     break;
@@ -742,8 +748,10 @@ static int field_store(gust_h1 *h, const uint8_t *p, size_t ls, size_t ne,
   if (trailers)
     return 0; /* CL, TE and Host mean nothing in trailers */
   if (ne - ls == 17) {
-    if (eq_lower(p + ls, 17, "transfer-encoding"))
+    if (eq_lower(p + ls, 17, "transfer-encoding")) {
+      h->framing = 1;
       return transfer_encoding(h, p, ne + 1, le);
+    }
     return 0;
   }
   return special_field(h, p, ls, ls, ne, va, vb);
@@ -896,6 +904,19 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
     return bad(h, h->t_off, "request target form does not fit the method");
   if (h->minor == 1 && h->n_host == 0)
     return bad(h, at, "Missing Host header");
+  if (!h->framing && kind != M_CONNECT) {
+    /* no field with framing meaning: no body, persistence by version */
+    int keep = h->minor == 1 && !(h->cfg.flags & GUST_H1_NO_KEEP_ALIVE);
+    h->content_length = 0;
+    h->msg_keep_alive = keep;
+    h->head_flags =
+        GUST_H1_HEAD_HAS_LENGTH | (keep ? GUST_H1_HEAD_KEEP_ALIVE : 0);
+    h->req_seen = 1;
+    h->req_minor = h->minor;
+    h->req_head = kind == M_HEAD;
+    h->req_connect = h->req_upgrade = h->req_expect_100 = 0;
+    return 0;
+  }
   if (h->n_te > 0) {
     if (h->minor == 0)
       return bad(h, at, "Transfer-Encoding in an HTTP/1.0 request");
