@@ -365,9 +365,9 @@ static void clear_event(gust_h1_event *ev) {
   }
 }
 
-int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
-  clear_event(ev);
-  flush_pending(h);
+/* The event loop for every state; gust_h1_next_event() takes the common
+ * steps of a message cycle itself and calls this for the rest. */
+static int next_event(gust_h1 *h, gust_h1_event *ev) {
   for (;;) {
     const uint8_t *p = in_ptr(h);
     size_t avail = in_len(h), used, n;
@@ -572,6 +572,39 @@ int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
     /* saving the input failed */
     gust__h1_fail(h, GUST_ENOMEM, 0, h->consumed, "out of memory");
   }
+}
+
+int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
+  clear_event(ev);
+  flush_pending(h);
+  switch (h->rstate) {
+  case GUST__H1_R_DONE:
+    /* the next cycle may start at once: as in next_event() */
+    if (!h->keep_alive ||
+        !((h->cfg.flags & GUST_H1_READ_ONLY) || h->sstate == GUST__H1_S_DONE))
+      break;
+    gust__h1_reset_message(h);
+    /* fall through */
+  case GUST__H1_R_HEAD:
+    if (h->ext_len != 0) {
+      int rc = gust__h1_parse_head(h, h->ext, h->ext_len, 0);
+      if (rc == 1 && gust__h1_finish_head(h, h->ext) == 0)
+        return deliver_head(h, h->ext, ev);
+      if (rc == 0 && !h->eof)
+        return need_data(h, ev);
+    } else if (!h->eof) {
+      ev->type = GUST_H1_NEED_DATA;
+      return GUST_H1_NEED_DATA;
+    }
+    break;
+  case GUST__H1_R_END:
+    h->rstate = GUST__H1_R_DONE;
+    ev->type = GUST_H1_END_MESSAGE;
+    return GUST_H1_END_MESSAGE;
+  default:
+    break;
+  }
+  return next_event(h, ev);
 }
 
 const char *gust_h1_event_name(int type) {
