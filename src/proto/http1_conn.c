@@ -52,7 +52,7 @@ static void reset_head(gust_h1 *h) {
 /* Starts a message cycle. The chunk decoder's state is set where a chunked
  * body starts, the body counters `left` and `nf_head` where a head is
  * delivered. */
-void gust__h1_reset_message(gust_h1 *h) {
+static void reset_message(gust_h1 *h) {
   reset_head(h);
   h->rstate = GUST__H1_R_HEAD;
   h->body_total = h->overhead = 0;
@@ -63,6 +63,8 @@ void gust__h1_reset_message(gust_h1 *h) {
   h->s_chunked = h->s_fixed = h->s_switch = h->resp_started = 0;
   h->s_left = 0;
 }
+
+void gust__h1_reset_message(gust_h1 *h) { reset_message(h); }
 
 int gust_h1_new(gust_h1 **out, gust_h1_role role, const gust_h1_config *cfg,
                 const gust_mem *mem) {
@@ -574,6 +576,16 @@ static int next_event(gust_h1 *h, gust_h1_event *ev) {
   }
 }
 
+/* A head from the input (not empty) in the head state. */
+static int head_event(gust_h1 *h, gust_h1_event *ev) {
+  int rc = gust__h1_parse_head(h, h->ext, h->ext_len, 0);
+  if (rc == 1 && gust__h1_finish_head(h, h->ext) == 0)
+    return deliver_head(h, h->ext, ev);
+  if (rc == 0 && !h->eof)
+    return need_data(h, ev);
+  return next_event(h, ev);
+}
+
 int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
   clear_event(ev);
   flush_pending(h);
@@ -583,16 +595,12 @@ int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
     if (!h->keep_alive ||
         !((h->cfg.flags & GUST_H1_READ_ONLY) || h->sstate == GUST__H1_S_DONE))
       break;
-    gust__h1_reset_message(h);
+    reset_message(h);
     /* fall through */
   case GUST__H1_R_HEAD:
-    if (h->ext_len != 0) {
-      int rc = gust__h1_parse_head(h, h->ext, h->ext_len, 0);
-      if (rc == 1 && gust__h1_finish_head(h, h->ext) == 0)
-        return deliver_head(h, h->ext, ev);
-      if (rc == 0 && !h->eof)
-        return need_data(h, ev);
-    } else if (!h->eof) {
+    if (h->ext_len != 0)
+      return head_event(h, ev);
+    if (!h->eof) {
       ev->type = GUST_H1_NEED_DATA;
       return GUST_H1_NEED_DATA;
     }

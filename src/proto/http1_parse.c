@@ -11,6 +11,12 @@
 
 #define INT63_MAX ((uint64_t)INT64_MAX)
 
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* RFC 9110 tchar. */
 const uint8_t gust__h1_tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
@@ -27,6 +33,23 @@ const uint8_t gust__h1_tchar[256] = {
     ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
     ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
+
+/* Bytes of a reg-name: unreserved and sub-delims, except ',' (merged
+ * duplicates look like "a, b"). */
+static const uint8_t host_tab[256] = {
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,  ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,  ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,  ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1,  ['C'] = 1, ['D'] = 1,
+    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,  ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,  ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['0'] = 1, ['1'] = 1,
+    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,  ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['.'] = 1,  ['_'] = 1, ['~'] = 1,
+    ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
+    ['*'] = 1, ['+'] = 1, [';'] = 1, ['='] = 1};
 
 #define TCHAR(c) (gust__h1_tchar[(uint8_t)(c)])
 
@@ -130,12 +153,11 @@ skip_avx2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return skip_sse2(p, i, end, lim);
 }
 
-/* Bytes of the 16 at p that are not tchars, as a bit mask: each byte is
- * classified by two table lookups on its nibbles (a tchar's row bit must
- * be set in its column's mask). */
-__attribute__((target("avx2"))) static unsigned non_tchars(const uint8_t *p) {
-  const __m128i col = _mm_setr_epi8(58, 63, 62, 63, 63, 63, 63, 63, 62, 62, 61,
-                                    21, 52, 21, 61, 28);
+/* Bytes of the 16 at p outside a set of ASCII bytes from 0x20 to 0x7f, as
+ * a bit mask: each byte is classified by two table lookups on its nibbles
+ * (a member's row bit, for rows 2 to 7, is set in its column's mask). */
+__attribute__((target("avx2"), always_inline)) static inline unsigned
+outside_set(const uint8_t *p, __m128i col) {
   const __m128i row =
       _mm_setr_epi8(0, 0, 1, 2, 4, 8, 16, 32, 0, 0, 0, 0, 0, 0, 0, 0);
   const __m128i nib = _mm_set1_epi8(0x0f);
@@ -146,24 +168,41 @@ __attribute__((target("avx2"))) static unsigned non_tchars(const uint8_t *p) {
       _mm_cmpeq_epi8(_mm_and_si128(c, r), _mm_setzero_si128()));
 }
 
-/* Returns the index of the first byte in p[i..end) that is not a tchar, or
- * `end`, sixteen bytes at a time (p[0..end) readable, as above). */
-__attribute__((target("avx2"))) static size_t
-skip_tchar_avx2(const uint8_t *p, size_t i, size_t end) {
+/* Returns the index of the first byte in p[i..end) outside the set given
+ * by `col` and `tab` (its byte table), or `end`, sixteen bytes at a time
+ * (p[0..end) readable, as above). */
+__attribute__((target("avx2"), always_inline)) static inline size_t
+skip_set_avx2(const uint8_t *p, size_t i, size_t end, __m128i col,
+              const uint8_t *tab) {
   unsigned m;
   while (end - i >= 16) {
-    m = non_tchars(p + i);
+    m = outside_set(p + i, col);
     if (m != 0)
       return i + (size_t)__builtin_ctz(m);
     i += 16;
   }
   if (i == end || end < 16) {
-    while (i < end && gust__h1_tchar[p[i]])
+    while (i < end && tab[p[i]])
       i++;
     return i;
   }
-  m = non_tchars(p + end - 16) >> (16 - (end - i));
+  m = outside_set(p + end - 16, col) >> (16 - (end - i));
   return m != 0 ? i + (size_t)__builtin_ctz(m) : end;
+}
+
+__attribute__((target("avx2"))) static size_t
+skip_tchar_avx2(const uint8_t *p, size_t i, size_t end) {
+  const __m128i col = _mm_setr_epi8(58, 63, 62, 63, 63, 63, 63, 63, 62, 62, 61,
+                                    21, 52, 21, 61, 28);
+  return skip_set_avx2(p, i, end, col, gust__h1_tchar);
+}
+
+/* reg-name bytes (host_tab) */
+__attribute__((target("avx2"))) static size_t
+skip_host_avx2(const uint8_t *p, size_t i, size_t end) {
+  const __m128i col = _mm_setr_epi8(42, 63, 62, 62, 63, 62, 63, 63, 63, 63, 61,
+                                    23, 20, 23, 53, 28);
+  return skip_set_avx2(p, i, end, col, host_tab);
 }
 
 /* 1 = SSE2, 2 = AVX2; set by gust__h1_simd_init() before any parse.
@@ -182,7 +221,8 @@ void gust__h1_simd_init(void) {
   }
 }
 
-static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+ALWAYS_INLINE static size_t skip_until(const uint8_t *p, size_t i, size_t end,
+                                       uint8_t lim) {
   if (end - i >= 32 && simd_level == 2)
     return skip_avx2(p, i, end, lim);
   if (GUST__UNLIKELY(simd_level == 0))
@@ -208,8 +248,24 @@ static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
     i++;
   return i;
 }
+
+/* The first byte in p[i..end) that is not a reg-name byte, or `end`. */
+static size_t skip_host(const uint8_t *p, size_t i, size_t end) {
+  if (end >= 16 && simd_level == 2)
+    return skip_host_avx2(p, i, end);
+  while (i < end && host_tab[p[i]])
+    i++;
+  return i;
+}
 #else
 void gust__h1_simd_init(void) {}
+
+/* The first byte in p[i..end) that is not a reg-name byte, or `end`. */
+static size_t skip_host(const uint8_t *p, size_t i, size_t end) {
+  while (i < end && host_tab[p[i]])
+    i++;
+  return i;
+}
 
 /* The first non-tchar in p[i..end), or `end`. */
 static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
@@ -458,25 +514,6 @@ static int transfer_encoding(gust_h1 *h, const uint8_t *p, size_t ra,
   return 0;
 }
 
-/* Bytes of a reg-name: unreserved and sub-delims, except ',' (merged
- * duplicates look like "a, b"). */
-static const uint8_t host_tab[256] = {
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,  ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,  ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,  ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1,  ['C'] = 1, ['D'] = 1,
-    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1,
-    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,  ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,  ['U'] = 1, ['V'] = 1,
-    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['0'] = 1, ['1'] = 1,
-    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,  ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['.'] = 1,  ['_'] = 1, ['~'] = 1,
-    ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
-    ['*'] = 1, ['+'] = 1, [';'] = 1, ['='] = 1};
-
-#define host_char(c) (host_tab[(uint8_t)(c)])
-
 static int is_hex(uint8_t c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
          (c >= 'A' && c <= 'F');
@@ -488,7 +525,7 @@ static int host_valid(const uint8_t *p, size_t a, size_t b) {
   if (i < b && p[i] == '[') {
     i++;
     while (i < b && p[i] != ']') {
-      if (!(host_char(p[i]) || p[i] == ':'))
+      if (!(host_tab[p[i]] || p[i] == ':'))
         return 0;
       i++;
     }
@@ -497,9 +534,7 @@ static int host_valid(const uint8_t *p, size_t a, size_t b) {
     i++;
   } else {
     for (;;) {
-      /* p[b] is OWS, CR or LF, never a host byte */
-      while (host_char(p[i]))
-        i++;
+      i = skip_host(p, i, b);
       if (i < b && p[i] == '%') {
         if (b - i < 3 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]))
           return 0;
@@ -629,8 +664,9 @@ static int grow_fields(gust_h1 *h) {
   return 0;
 }
 
-static int field_store(gust_h1 *h, const uint8_t *p, size_t ls, size_t ne,
-                       size_t va, size_t vb, size_t le, int trailers);
+ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
+                                     size_t ne, size_t va, size_t vb, size_t le,
+                                     int trailers);
 
 static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
                       int trailers, int odd) {
@@ -733,8 +769,9 @@ static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
 
 /* Stores a field line's slices and records what the field means; `ne` is
  * the colon after the name, `le` the end of the line. */
-static int field_store(gust_h1 *h, const uint8_t *p, size_t ls, size_t ne,
-                       size_t va, size_t vb, size_t le, int trailers) {
+ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
+                                     size_t ne, size_t va, size_t vb, size_t le,
+                                     int trailers) {
   gust__h1_foff *f;
   if (h->nf >= h->field_limit)
     return fail(h, GUST_EHTTP_HEAD_SIZE, 431, ls, "too many header fields");
