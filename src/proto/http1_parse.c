@@ -288,7 +288,7 @@ static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
 }
 #endif
 
-static size_t skip_plain(const uint8_t *p, size_t i, size_t end) {
+ALWAYS_INLINE static size_t skip_plain(const uint8_t *p, size_t i, size_t end) {
   return skip_until(p, i, end, 0x1f);
 }
 
@@ -712,8 +712,8 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
  * path accepts only lines that the general one accepts with the same
  * result. Returns 1 at the end of the head, 2 for "go on with the general
  * scanner", or a negative code from the field semantics. */
-static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
-                      int trailers) {
+ALWAYS_INLINE static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
+                                    int trailers) {
   size_t ls = h->line_start, i, va, vb, le;
   size_t end = avail < h->head_limit ? avail : h->head_limit;
   int rc;
@@ -791,20 +791,26 @@ ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
     }
     return 0;
   }
+  if (ne - ls == 4 && (load4(p + ls) | 0x20202020u) == WORD_HOST)
+    return host_field(h, p, va, vb, ls); /* as special_field() */
   return special_field(h, p, ls, ls, ne, va, vb);
 }
 
-int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
-                        int trailers) {
+/* The general scanner: one line at a time, from wherever the last call
+ * stopped; lines of the common shapes still go through fast_lines(). */
+__attribute__((noinline)) static int general_lines(gust_h1 *h, const uint8_t *p,
+                                                   size_t avail, int trailers) {
   size_t limit = h->head_limit;
+  int first = 1;
   for (;;) {
     size_t i, end = avail < limit ? avail : limit, le, next;
     int rc;
-    if (h->scan == h->line_start) {
+    if (!first && h->scan == h->line_start) {
       rc = fast_lines(h, p, avail, trailers);
       if (rc != 2)
         return rc;
     }
+    first = 0;
     i = h->scan;
     for (;;) {
       /* a control byte (as the CR of the empty line ending the head) is
@@ -868,6 +874,16 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
         return rc;
     }
   }
+}
+
+int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
+                        int trailers) {
+  if (h->scan == h->line_start) {
+    int rc = fast_lines(h, p, avail, trailers);
+    if (rc != 2)
+      return rc;
+  }
+  return general_lines(h, p, avail, trailers);
 }
 
 /* ------------------------------------------------------------------ */
@@ -941,19 +957,6 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
     return bad(h, h->t_off, "request target form does not fit the method");
   if (h->minor == 1 && h->n_host == 0)
     return bad(h, at, "Missing Host header");
-  if (!h->framing && kind != M_CONNECT) {
-    /* no field with framing meaning: no body, persistence by version */
-    int keep = h->minor == 1 && !(h->cfg.flags & GUST_H1_NO_KEEP_ALIVE);
-    h->content_length = 0;
-    h->msg_keep_alive = keep;
-    h->head_flags =
-        GUST_H1_HEAD_HAS_LENGTH | (keep ? GUST_H1_HEAD_KEEP_ALIVE : 0);
-    h->req_seen = 1;
-    h->req_minor = h->minor;
-    h->req_head = kind == M_HEAD;
-    h->req_connect = h->req_upgrade = h->req_expect_100 = 0;
-    return 0;
-  }
   if (h->n_te > 0) {
     if (h->minor == 0)
       return bad(h, at, "Transfer-Encoding in an HTTP/1.0 request");
@@ -1079,11 +1082,32 @@ static int finish_response(gust_h1 *h) {
   return 0;
 }
 
-int gust__h1_finish_head(gust_h1 *h, const uint8_t *p) {
+__attribute__((noinline)) static int finish_head(gust_h1 *h, const uint8_t *p) {
   int rc =
       h->role == GUST_H1_SERVER ? finish_request(h, p) : finish_response(h);
   if (rc != 0)
     return rc;
   build_fields(h, p);
   return 0;
+}
+
+int gust__h1_finish_head(gust_h1 *h, const uint8_t *p) {
+  int kind = h->m_kind;
+  if (h->role == GUST_H1_SERVER && !h->framing && kind != M_CONNECT &&
+      p[h->t_off] == '/' && (h->minor == 0 || h->n_host != 0)) {
+    /* a request in origin-form without a field of framing meaning (as
+     * finish_request() decides it): no body, persistence by version */
+    int keep = h->minor == 1 && !(h->cfg.flags & GUST_H1_NO_KEEP_ALIVE);
+    h->content_length = 0;
+    h->msg_keep_alive = keep;
+    h->head_flags =
+        GUST_H1_HEAD_HAS_LENGTH | (keep ? GUST_H1_HEAD_KEEP_ALIVE : 0);
+    h->req_seen = 1;
+    h->req_minor = h->minor;
+    h->req_head = kind == M_HEAD;
+    h->req_connect = h->req_upgrade = h->req_expect_100 = 0;
+    build_fields(h, p);
+    return 0;
+  }
+  return finish_head(h, p);
 }
