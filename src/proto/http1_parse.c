@@ -668,6 +668,22 @@ ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
                                      size_t ne, size_t va, size_t vb, size_t le,
                                      int trailers);
 
+/* Stores a field's slices: name from ls to ne, value from va to vb. */
+ALWAYS_INLINE static int add_field(gust_h1 *h, size_t ls, size_t ne, size_t va,
+                                   size_t vb) {
+  gust__h1_foff *f;
+  if (h->nf >= h->field_limit)
+    return fail(h, GUST_EHTTP_HEAD_SIZE, 431, ls, "too many header fields");
+  if (h->nf == h->fcap && grow_fields(h) != 0)
+    return h->err_code;
+  f = &h->foff[h->nf++];
+  f->name_off = (uint32_t)ls;
+  f->name_len = (uint32_t)(ne - ls);
+  f->value_off = (uint32_t)va;
+  f->value_len = (uint32_t)(vb - va);
+  return 0;
+}
+
 static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
                       int trailers, int odd) {
   size_t i = ls, va, vb;
@@ -752,6 +768,20 @@ ALWAYS_INLINE static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
     va = i + 1;
     while (va < end && is_ows(p[va]))
       va++;
+    if (i - ls == 4 && (load4(p + ls) | 0x20202020u) == WORD_HOST &&
+        h->n_host == 0 && !trailers && h->role == GUST_H1_SERVER) {
+      /* a first Host whose value is reg-name bytes up to the CR holds no
+       * control or OWS and is valid as host_field() sees it */
+      le = skip_host(p, va, end);
+      if (end - le >= 2 && p[le] == '\r' && p[le + 1] == '\n') {
+        rc = add_field(h, ls, i, va, le);
+        if (rc != 0)
+          return rc;
+        h->n_host = 1;
+        ls = le + 2;
+        continue;
+      }
+    }
     le = skip_plain(p, va, end);
     if (end - le < 2 || p[le] != '\r' || p[le + 1] != '\n')
       break;
@@ -772,16 +802,9 @@ ALWAYS_INLINE static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
 ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
                                      size_t ne, size_t va, size_t vb, size_t le,
                                      int trailers) {
-  gust__h1_foff *f;
-  if (h->nf >= h->field_limit)
-    return fail(h, GUST_EHTTP_HEAD_SIZE, 431, ls, "too many header fields");
-  if (h->nf == h->fcap && grow_fields(h) != 0)
-    return h->err_code;
-  f = &h->foff[h->nf++];
-  f->name_off = (uint32_t)ls;
-  f->name_len = (uint32_t)(ne - ls);
-  f->value_off = (uint32_t)va;
-  f->value_len = (uint32_t)(vb - va);
+  int rc = add_field(h, ls, ne, va, vb);
+  if (rc != 0)
+    return rc;
   if (trailers)
     return 0; /* CL, TE and Host mean nothing in trailers */
   if (ne - ls == 17) {
@@ -935,7 +958,7 @@ static int target_form_ok(int kind, gust_slice t) {
   return 0;
 }
 
-static void build_fields(gust_h1 *h, const uint8_t *p) {
+ALWAYS_INLINE static void build_fields(gust_h1 *h, const uint8_t *p) {
   size_t i;
   for (i = 0; i < h->nf; i++) {
     h->fields[i].name.ptr = p + h->foff[i].name_off;
