@@ -181,7 +181,9 @@ int gust__h1_fail(gust_h1 *h, int code, int status, uint64_t off,
   return code;
 }
 
-int gust_h1_feed(gust_h1 *h, const void *data, size_t len) {
+/* gust_h1_feed() past its common case. */
+__attribute__((noinline)) static int feed(gust_h1 *h, const void *data,
+                                          size_t len) {
   flush_pending(h);
   if (h->rstate == GUST__H1_R_ERROR)
     return h->err_code;
@@ -201,6 +203,17 @@ int gust_h1_feed(gust_h1 *h, const void *data, size_t len) {
   h->ext = h->in.ptr;
   h->ext_len = h->in.len;
   return 0;
+}
+
+int gust_h1_feed(gust_h1 *h, const void *data, size_t len) {
+  if (h->pending == 0 && h->ext_len == 0 && len != 0 && !h->eof &&
+      h->rstate < GUST__H1_R_CLOSED) {
+    /* nothing held: borrow the caller's bytes (as feed() would) */
+    h->ext = data;
+    h->ext_len = len;
+    return 0;
+  }
+  return feed(h, data, len);
 }
 
 int gust_h1_feed_eof(gust_h1 *h, unsigned flags) {

@@ -109,6 +109,14 @@ static size_t skip_swar(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return i;
 }
 
+/* The first byte in p[i..end) whose entry in `tab` is 0, or `end`. */
+static size_t skip_tab(const uint8_t *p, size_t i, size_t end,
+                       const uint8_t *tab) {
+  while (i < end && tab[p[i]])
+    i++;
+  return i;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
@@ -181,11 +189,8 @@ skip_set_avx2(const uint8_t *p, size_t i, size_t end, __m128i col,
       return i + (size_t)__builtin_ctz(m);
     i += 16;
   }
-  if (i == end || end < 16) {
-    while (i < end && tab[p[i]])
-      i++;
-    return i;
-  }
+  if (i == end || end < 16)
+    return skip_tab(p, i, end, tab);
   m = outside_set(p + end - 16, col) >> (16 - (end - i));
   return m != 0 ? i + (size_t)__builtin_ctz(m) : end;
 }
@@ -244,34 +249,24 @@ static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
 static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
   if (end >= 16 && simd_level == 2)
     return skip_tchar_avx2(p, i, end);
-  while (i < end && gust__h1_tchar[p[i]])
-    i++;
-  return i;
+  return skip_tab(p, i, end, gust__h1_tchar);
 }
 
 /* The first byte in p[i..end) that is not a reg-name byte, or `end`. */
 static size_t skip_host(const uint8_t *p, size_t i, size_t end) {
   if (end >= 16 && simd_level == 2)
     return skip_host_avx2(p, i, end);
-  while (i < end && host_tab[p[i]])
-    i++;
-  return i;
+  return skip_tab(p, i, end, host_tab);
 }
 #else
 void gust__h1_simd_init(void) {}
 
-/* The first byte in p[i..end) that is not a reg-name byte, or `end`. */
 static size_t skip_host(const uint8_t *p, size_t i, size_t end) {
-  while (i < end && host_tab[p[i]])
-    i++;
-  return i;
+  return skip_tab(p, i, end, host_tab);
 }
 
-/* The first non-tchar in p[i..end), or `end`. */
 static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
-  while (i < end && gust__h1_tchar[p[i]])
-    i++;
-  return i;
+  return skip_tab(p, i, end, gust__h1_tchar);
 }
 
 static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
