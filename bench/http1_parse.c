@@ -2,12 +2,18 @@
  * http-parser and picohttpparser, all built or linked in the same run and
  * timed in one process on the same inputs. Each parser walks every header
  * (its lengths are summed); gust runs with its full validation. Prints a
- * table, then one "BENCH name value" line per figure. */
+ * table, then one "BENCH name value" line per figure.
+ *
+ * `http1_parse PARSER INPUT N` runs one parser (gust, llhttp, http-parser
+ * or picohttpparser) N times on one input (browser or plaintext) and
+ * prints nothing else: for counting instructions (valgrind --tool=callgrind,
+ * perf stat -e instructions), which the machine's load does not change. */
 #include <gust/http1.h>
 
 #include <http_parser.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -203,7 +209,32 @@ static void input(const char *label, const char *req) {
          best[GUST] / best[HTTP_PARSER]);
 }
 
-int main(void) {
+/* One parser, one input, a fixed count (see the comment at the top). */
+static int count_mode(const char *parser, const char *label, const char *n) {
+  static const run_fn fns[NPARSERS] = {run_gust, run_llhttp, run_http_parser,
+                                       run_pico};
+  static const char *const names[NPARSERS] = {"gust", "llhttp", "http-parser",
+                                              "picohttpparser"};
+  const char *req = strcmp(label, "browser") == 0     ? browser
+                    : strcmp(label, "plaintext") == 0 ? plaintext
+                                                      : NULL;
+  long count = strtol(n, NULL, 10), done;
+  int k;
+  for (k = 0; k < NPARSERS; k++)
+    if (strcmp(parser, names[k]) == 0)
+      break;
+  if (k == NPARSERS || req == NULL || count <= 0) {
+    fprintf(stderr, "usage: http1_parse [PARSER browser|plaintext N]\n");
+    return 2;
+  }
+  done = fns[k](req, strlen(req), count);
+  printf("%s %s %ld\n", parser, label, done);
+  return done == count ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 4)
+    return count_mode(argv[1], argv[2], argv[3]);
   printf("http1_parse: requests parsed per second, best of 7 rounds\n\n");
   input("browser", browser);
   input("plaintext", plaintext);

@@ -4,6 +4,10 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <emmintrin.h>
+#endif
+
 #include "proto/http1_int.h"
 
 /* Chunk framing may not be more than 80 % of a body once it passes this. */
@@ -19,43 +23,48 @@ void gust_h1_config_init(gust_h1_config *cfg) {
   cfg->flags = 0;
 }
 
-/* Resets the head parser only (an interim response keeps the cycle). */
-static void reset_head(gust_h1 *h) {
-  h->scan = h->line_start = 0;
-  h->line_odd = 0;
-  h->head_limit = h->cfg.max_head;
-  h->field_limit = h->cfg.max_fields;
-  h->start_done = 0;
-  h->m_off = h->m_len = h->t_off = h->t_len = h->r_off = h->r_len = 0;
-  h->minor = h->status = 0;
-  h->nf = 0;
-  h->n_host = h->n_te = h->n_cl = h->te_chunked = h->te_last_chunked = 0;
-  h->te_other = 0;
+/* Clears the framing facts (only needed once a field set one). */
+static void clear_framing(gust_h1 *h) {
+  h->framing = 0;
+  h->n_te = h->n_cl = h->te_chunked = h->te_last_chunked = h->te_other = 0;
   h->cl = 0;
   h->conn_close = h->conn_keep_alive = h->conn_upgrade = 0;
   h->has_upgrade = h->up_websocket = 0;
   h->expect_100 = h->expect_other = 0;
-  h->head_flags = 0;
-  h->content_length = 0;
-  h->head_size = 0;
-  h->interim = 0;
-  h->msg_keep_alive = 0;
 }
 
-void gust__h1_reset_message(gust_h1 *h) {
+/* Resets the head parser only (an interim response keeps the cycle). The
+ * start line's members (method, target, reason, version, status) and the
+ * head's flags and size are always set before they are read. */
+static void reset_head(gust_h1 *h) {
+  h->scan = h->line_start = 0;
+  h->line_odd = h->start_done = 0;
+  h->head_limit = h->cfg.max_head;
+  h->field_limit = h->cfg.max_fields;
+  h->nf = 0;
+  h->n_host = 0;
+  if (h->framing)
+    clear_framing(h);
+  h->content_length = 0;
+  h->interim = h->msg_keep_alive = 0;
+}
+
+/* Starts a message cycle. The chunk decoder's state is set where a chunked
+ * body starts, the body counters `left` and `nf_head` where a head is
+ * delivered. */
+static void reset_message(gust_h1 *h) {
   reset_head(h);
   h->rstate = GUST__H1_R_HEAD;
-  h->left = h->body_total = h->overhead = 0;
+  h->body_total = h->overhead = 0;
   h->max_body = h->cfg.max_body;
-  h->ch_state = 0;
-  h->ch_digits = h->ch_ext = 0;
-  h->nf_head = 0;
   h->req_seen = h->req_minor = h->req_head = h->req_connect = 0;
   h->req_upgrade = h->req_expect_100 = h->continue_sent = 0;
   h->sstate = GUST__H1_S_IDLE;
   h->s_chunked = h->s_fixed = h->s_switch = h->resp_started = 0;
   h->s_left = 0;
 }
+
+void gust__h1_reset_message(gust_h1 *h) { reset_message(h); }
 
 int gust_h1_new(gust_h1 **out, gust_h1_role role, const gust_h1_config *cfg,
                 const gust_mem *mem) {
@@ -113,22 +122,18 @@ void gust_h1_free(gust_h1 *h) {
 /* Input                                                                */
 /* ------------------------------------------------------------------ */
 
-static const uint8_t *in_ptr(const gust_h1 *h) {
-  return h->in.len != 0 ? h->in.ptr : h->ext;
-}
+static const uint8_t *in_ptr(const gust_h1 *h) { return h->ext; }
 
-static size_t in_len(const gust_h1 *h) {
-  return h->in.len != 0 ? h->in.len : h->ext_len;
-}
+static size_t in_len(const gust_h1 *h) { return h->ext_len; }
 
 static void consume(gust_h1 *h, size_t n) {
-  if (h->in.len != 0) {
-    gust_buf_consume(&h->in, n);
-  } else {
-    h->ext += n;
-    h->ext_len -= n;
-  }
+  h->ext += n;
+  h->ext_len -= n;
   h->consumed += n;
+  if (h->own) {
+    gust_buf_consume(&h->in, n);
+    h->own = h->ext_len != 0;
+  }
 }
 
 /* Consumes bytes that the event being returned points into: the buffer
@@ -144,20 +149,21 @@ static void flush_pending(gust_h1 *h) {
 }
 
 static void drop_input(gust_h1 *h) {
-  h->consumed += in_len(h);
+  h->consumed += h->ext_len;
   gust_buf_clear(&h->in);
   h->ext = NULL;
   h->ext_len = 0;
+  h->own = 0;
 }
 
 /* Copies the caller's unconsumed bytes so that it may reuse its buffer. */
 static int save_input(gust_h1 *h) {
-  if (h->ext_len == 0)
+  if (h->own || h->ext_len == 0)
     return 0;
   if (gust_buf_append(&h->in, h->ext, h->ext_len) != 0)
     return GUST_ENOMEM;
-  h->ext = NULL;
-  h->ext_len = 0;
+  h->ext = h->in.ptr;
+  h->own = 1;
   return 0;
 }
 
@@ -175,7 +181,9 @@ int gust__h1_fail(gust_h1 *h, int code, int status, uint64_t off,
   return code;
 }
 
-int gust_h1_feed(gust_h1 *h, const void *data, size_t len) {
+/* gust_h1_feed() past its common case. */
+__attribute__((noinline)) static int feed(gust_h1 *h, const void *data,
+                                          size_t len) {
   flush_pending(h);
   if (h->rstate == GUST__H1_R_ERROR)
     return h->err_code;
@@ -183,17 +191,29 @@ int gust_h1_feed(gust_h1 *h, const void *data, size_t len) {
     return GUST_ESTATE;
   if (len == 0 || h->rstate == GUST__H1_R_CLOSED)
     return 0;
-  if (in_len(h) == 0) {
-    gust_buf_clear(&h->in);
+  if (h->ext_len == 0) {
     h->ext = data;
     h->ext_len = len;
     return 0;
   }
-  if (gust_buf_reserve(&h->in, h->ext_len + len) != 0)
+  if (gust_buf_reserve(&h->in, (h->own ? 0 : h->ext_len) + len) != 0)
     return GUST_ENOMEM;
   if (save_input(h) != 0 || gust_buf_append(&h->in, data, len) != 0)
     return GUST_ENOMEM; /* not reached: the space was reserved */
+  h->ext = h->in.ptr;
+  h->ext_len = h->in.len;
   return 0;
+}
+
+int gust_h1_feed(gust_h1 *h, const void *data, size_t len) {
+  if (h->pending == 0 && h->ext_len == 0 && len != 0 && !h->eof &&
+      h->rstate < GUST__H1_R_CLOSED) {
+    /* nothing held: borrow the caller's bytes (as feed() would) */
+    h->ext = data;
+    h->ext_len = len;
+    return 0;
+  }
+  return feed(h, data, len);
 }
 
 int gust_h1_feed_eof(gust_h1 *h, unsigned flags) {
@@ -254,6 +274,8 @@ static int deliver_head(gust_h1 *h, const uint8_t *p, gust_h1_event *ev) {
     return ev->type;
   }
   if (fl & GUST_H1_HEAD_CHUNKED) {
+    h->ch_state = 0;
+    h->ch_digits = h->ch_ext = 0;
     h->rstate = GUST__H1_R_CHUNK_LINE;
     h->line_off = h->consumed + h->pending;
   } else if (fl & GUST_H1_HEAD_UNTIL_CLOSE) {
@@ -333,16 +355,40 @@ static int chunk_sized(gust_h1 *h) {
   return 0;
 }
 
-int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
-  static const gust_h1_event empty; /* a struct copy beats memset here */
-  *ev = empty;
-  flush_pending(h);
+/* Zeroes an event: nine vector stores where the layout allows (a
+ * compiler may turn memset or a loop into `rep stos`, slow for this size). */
+static void clear_event(gust_h1_event *ev) {
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+  if (sizeof(*ev) == 144) {
+    const __m128i z = _mm_setzero_si128();
+    char *q = (char *)ev;
+    _mm_storeu_si128((__m128i *)(void *)q, z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 16), z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 32), z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 48), z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 64), z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 80), z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 96), z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 112), z);
+    _mm_storeu_si128((__m128i *)(void *)(q + 128), z);
+    return;
+  }
+#endif
+  {
+    static const gust_h1_event empty;
+    *ev = empty;
+  }
+}
+
+/* The event loop for every state; gust_h1_next_event() takes the common
+ * steps of a message cycle itself and calls this for the rest. */
+static int next_event(gust_h1 *h, gust_h1_event *ev) {
   for (;;) {
     const uint8_t *p = in_ptr(h);
     size_t avail = in_len(h), used, n;
     int rc;
-    if (h->role == GUST_H1_SERVER && h->sstate == GUST__H1_S_DONE &&
-        h->rstate >= GUST__H1_R_FIXED && h->rstate <= GUST__H1_R_UNTIL_CLOSE) {
+    if (h->rstate >= GUST__H1_R_FIXED && h->rstate <= GUST__H1_R_UNTIL_CLOSE &&
+        h->sstate == GUST__H1_S_DONE && h->role == GUST_H1_SERVER) {
       /* answered before the request body was read: close (P6) */
       h->keep_alive = 0;
       h->rstate = GUST__H1_R_CLOSED;
@@ -541,6 +587,45 @@ int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
     /* saving the input failed */
     gust__h1_fail(h, GUST_ENOMEM, 0, h->consumed, "out of memory");
   }
+}
+
+/* A head from the input (not empty) in the head state. */
+static int head_event(gust_h1 *h, gust_h1_event *ev) {
+  int rc = gust__h1_parse_head(h, h->ext, h->ext_len, 0);
+  if (rc == 1 && gust__h1_finish_head(h, h->ext) == 0)
+    return deliver_head(h, h->ext, ev);
+  if (rc == 0 && !h->eof)
+    return need_data(h, ev);
+  return next_event(h, ev);
+}
+
+int gust_h1_next_event(gust_h1 *h, gust_h1_event *ev) {
+  clear_event(ev);
+  flush_pending(h);
+  switch (h->rstate) {
+  case GUST__H1_R_DONE:
+    /* the next cycle may start at once: as in next_event() */
+    if (!h->keep_alive ||
+        !((h->cfg.flags & GUST_H1_READ_ONLY) || h->sstate == GUST__H1_S_DONE))
+      break;
+    reset_message(h);
+    /* fall through */
+  case GUST__H1_R_HEAD:
+    if (h->ext_len != 0)
+      return head_event(h, ev);
+    if (!h->eof) {
+      ev->type = GUST_H1_NEED_DATA;
+      return GUST_H1_NEED_DATA;
+    }
+    break;
+  case GUST__H1_R_END:
+    h->rstate = GUST__H1_R_DONE;
+    ev->type = GUST_H1_END_MESSAGE;
+    return GUST_H1_END_MESSAGE;
+  default:
+    break;
+  }
+  return next_event(h, ev);
 }
 
 const char *gust_h1_event_name(int type) {

@@ -43,9 +43,11 @@ struct gust_h1 {
   gust_h1_config cfg;
   gust_h1_role role;
 
-  /* Input: the caller's bytes (borrowed) or our copy, never both. */
+  /* Input: the unconsumed bytes, borrowed from the caller or held in our
+   * copy `in` (own), never both. */
   const uint8_t *ext;
   size_t ext_len;
+  int own; /* ext/ext_len are the live bytes of `in` */
   gust_buf in;
   uint64_t consumed; /* stream offset of the first unconsumed byte */
   size_t pending;    /* bytes to consume at the next call */
@@ -66,7 +68,10 @@ struct gust_h1 {
   gust__h1_foff *foff;
   gust_h1_field *fields;
   size_t fcap, nf;
-  /* Framing facts collected from the fields. */
+  /* Framing facts collected from the fields; `framing` is set once a
+   * Transfer-Encoding, Content-Length, Connection, Upgrade or Expect field
+   * was seen (the facts other than n_host are all zero while it is not). */
+  int framing;
   int n_host, n_te, n_cl, te_chunked, te_last_chunked, te_other;
   uint64_t cl;
   int conn_close, conn_keep_alive, conn_upgrade, has_upgrade, up_websocket;

@@ -11,6 +11,12 @@
 
 #define INT63_MAX ((uint64_t)INT64_MAX)
 
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* RFC 9110 tchar. */
 const uint8_t gust__h1_tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
@@ -27,6 +33,23 @@ const uint8_t gust__h1_tchar[256] = {
     ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
     ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
+
+/* Bytes of a reg-name: unreserved and sub-delims, except ',' (merged
+ * duplicates look like "a, b"). */
+static const uint8_t host_tab[256] = {
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,  ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,  ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,  ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1,  ['C'] = 1, ['D'] = 1,
+    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,  ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,  ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['0'] = 1, ['1'] = 1,
+    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,  ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['.'] = 1,  ['_'] = 1, ['~'] = 1,
+    ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
+    ['*'] = 1, ['+'] = 1, [';'] = 1, ['='] = 1};
 
 #define TCHAR(c) (gust__h1_tchar[(uint8_t)(c)])
 
@@ -86,21 +109,41 @@ static size_t skip_swar(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return i;
 }
 
+/* The first byte in p[i..end) whose entry in `tab` is 0, or `end`. */
+static size_t skip_tab(const uint8_t *p, size_t i, size_t end,
+                       const uint8_t *tab) {
+  while (i < end && tab[p[i]])
+    i++;
+  return i;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+/* Bytes of the 16 at p that are <= lim or DEL, as a bit mask. */
+static unsigned hits_sse2(const uint8_t *p, __m128i l, __m128i d) {
+  __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i hit =
+      _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, l), l), _mm_cmpeq_epi8(x, d));
+  return (unsigned)_mm_movemask_epi8(hit);
+}
+
+/* The vector scanners need p[0..end) readable, p being the start of the
+ * input: a tail shorter than a vector is read as the last vector of the
+ * input, the bytes before i shifted out of the mask. */
 static size_t skip_sse2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   const __m128i l = _mm_set1_epi8((char)lim), d = _mm_set1_epi8(0x7f);
+  unsigned m;
   while (end - i >= 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, l), l),
-                               _mm_cmpeq_epi8(x, d));
-    int m = _mm_movemask_epi8(hit);
+    m = hits_sse2(p + i, l, d);
     if (m != 0)
-      return i + (size_t)__builtin_ctz((unsigned)m);
+      return i + (size_t)__builtin_ctz(m);
     i += 16;
   }
-  return skip_swar(p, i, end, lim);
+  if (i == end || end < 16)
+    return skip_swar(p, i, end, lim);
+  m = hits_sse2(p + end - 16, l, d) >> (16 - (end - i));
+  return m != 0 ? i + (size_t)__builtin_ctz(m) : end;
 }
 
 __attribute__((target("avx2"))) static size_t
@@ -118,29 +161,53 @@ skip_avx2(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return skip_sse2(p, i, end, lim);
 }
 
-/* Returns the index of the first byte in p[i..end) that is not a tchar, or
- * `end`: sixteen bytes at a time, each classified by two table lookups on
- * its nibbles (a tchar's row bit must be set in its column's mask). */
+/* Bytes of the 16 at p outside a set of ASCII bytes from 0x20 to 0x7f, as
+ * a bit mask: each byte is classified by two table lookups on its nibbles
+ * (a member's row bit, for rows 2 to 7, is set in its column's mask). */
+__attribute__((target("avx2"), always_inline)) static inline unsigned
+outside_set(const uint8_t *p, __m128i col) {
+  const __m128i row =
+      _mm_setr_epi8(0, 0, 1, 2, 4, 8, 16, 32, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i nib = _mm_set1_epi8(0x0f);
+  __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i c = _mm_shuffle_epi8(col, _mm_and_si128(x, nib));
+  __m128i r = _mm_shuffle_epi8(row, _mm_and_si128(_mm_srli_epi16(x, 4), nib));
+  return (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_and_si128(c, r), _mm_setzero_si128()));
+}
+
+/* Returns the index of the first byte in p[i..end) outside the set given
+ * by `col` and `tab` (its byte table), or `end`, sixteen bytes at a time
+ * (p[0..end) readable, as above). */
+__attribute__((target("avx2"), always_inline)) static inline size_t
+skip_set_avx2(const uint8_t *p, size_t i, size_t end, __m128i col,
+              const uint8_t *tab) {
+  unsigned m;
+  while (end - i >= 16) {
+    m = outside_set(p + i, col);
+    if (m != 0)
+      return i + (size_t)__builtin_ctz(m);
+    i += 16;
+  }
+  if (i == end || end < 16)
+    return skip_tab(p, i, end, tab);
+  m = outside_set(p + end - 16, col) >> (16 - (end - i));
+  return m != 0 ? i + (size_t)__builtin_ctz(m) : end;
+}
+
 __attribute__((target("avx2"))) static size_t
 skip_tchar_avx2(const uint8_t *p, size_t i, size_t end) {
   const __m128i col = _mm_setr_epi8(58, 63, 62, 63, 63, 63, 63, 63, 62, 62, 61,
                                     21, 52, 21, 61, 28);
-  const __m128i row =
-      _mm_setr_epi8(0, 0, 1, 2, 4, 8, 16, 32, 0, 0, 0, 0, 0, 0, 0, 0);
-  const __m128i nib = _mm_set1_epi8(0x0f);
-  while (end - i >= 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-    __m128i c = _mm_shuffle_epi8(col, _mm_and_si128(x, nib));
-    __m128i r = _mm_shuffle_epi8(row, _mm_and_si128(_mm_srli_epi16(x, 4), nib));
-    int m = _mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_and_si128(c, r), _mm_setzero_si128()));
-    if (m != 0)
-      return i + (size_t)__builtin_ctz((unsigned)m);
-    i += 16;
-  }
-  while (i < end && gust__h1_tchar[p[i]])
-    i++;
-  return i;
+  return skip_set_avx2(p, i, end, col, gust__h1_tchar);
+}
+
+/* reg-name bytes (host_tab) */
+__attribute__((target("avx2"))) static size_t
+skip_host_avx2(const uint8_t *p, size_t i, size_t end) {
+  const __m128i col = _mm_setr_epi8(42, 63, 62, 62, 63, 62, 63, 63, 63, 63, 61,
+                                    23, 20, 23, 53, 28);
+  return skip_set_avx2(p, i, end, col, host_tab);
 }
 
 /* 1 = SSE2, 2 = AVX2; set by gust__h1_simd_init() before any parse.
@@ -159,7 +226,8 @@ void gust__h1_simd_init(void) {
   }
 }
 
-static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
+ALWAYS_INLINE static size_t skip_until(const uint8_t *p, size_t i, size_t end,
+                                       uint8_t lim) {
   if (end - i >= 32 && simd_level == 2)
     return skip_avx2(p, i, end, lim);
   if (GUST__UNLIKELY(simd_level == 0))
@@ -176,8 +244,30 @@ static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
     i++;
   return i;
 }
+
+/* The first non-tchar in p[i..end), or `end`. */
+static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
+  if (end >= 16 && simd_level == 2)
+    return skip_tchar_avx2(p, i, end);
+  return skip_tab(p, i, end, gust__h1_tchar);
+}
+
+/* The first byte in p[i..end) that is not a reg-name byte, or `end`. */
+static size_t skip_host(const uint8_t *p, size_t i, size_t end) {
+  if (end >= 16 && simd_level == 2)
+    return skip_host_avx2(p, i, end);
+  return skip_tab(p, i, end, host_tab);
+}
 #else
 void gust__h1_simd_init(void) {}
+
+static size_t skip_host(const uint8_t *p, size_t i, size_t end) {
+  return skip_tab(p, i, end, host_tab);
+}
+
+static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
+  return skip_tab(p, i, end, gust__h1_tchar);
+}
 
 static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
   return skip_swar(p, i, end, lim);
@@ -193,7 +283,7 @@ static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
 }
 #endif
 
-static size_t skip_plain(const uint8_t *p, size_t i, size_t end) {
+ALWAYS_INLINE static size_t skip_plain(const uint8_t *p, size_t i, size_t end) {
   return skip_until(p, i, end, 0x1f);
 }
 
@@ -419,25 +509,6 @@ static int transfer_encoding(gust_h1 *h, const uint8_t *p, size_t ra,
   return 0;
 }
 
-/* Bytes of a reg-name: unreserved and sub-delims, except ',' (merged
- * duplicates look like "a, b"). */
-static const uint8_t host_tab[256] = {
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,  ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,  ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,  ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1,  ['C'] = 1, ['D'] = 1,
-    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1,
-    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,  ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,  ['U'] = 1, ['V'] = 1,
-    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['0'] = 1, ['1'] = 1,
-    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,  ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['.'] = 1,  ['_'] = 1, ['~'] = 1,
-    ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
-    ['*'] = 1, ['+'] = 1, [';'] = 1, ['='] = 1};
-
-#define host_char(c) (host_tab[(uint8_t)(c)])
-
 static int is_hex(uint8_t c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
          (c >= 'A' && c <= 'F');
@@ -449,7 +520,7 @@ static int host_valid(const uint8_t *p, size_t a, size_t b) {
   if (i < b && p[i] == '[') {
     i++;
     while (i < b && p[i] != ']') {
-      if (!(host_char(p[i]) || p[i] == ':'))
+      if (!(host_tab[p[i]] || p[i] == ':'))
         return 0;
       i++;
     }
@@ -458,9 +529,7 @@ static int host_valid(const uint8_t *p, size_t a, size_t b) {
     i++;
   } else {
     for (;;) {
-      /* p[b] is OWS, CR or LF, never a host byte */
-      while (host_char(p[i]))
-        i++;
+      i = skip_host(p, i, b);
       if (i < b && p[i] == '%') {
         if (b - i < 3 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]))
           return 0;
@@ -540,6 +609,7 @@ static int special_field(gust_h1 *h, const uint8_t *p, size_t ls, size_t ns,
     break;
   case 6:
     if (eq_lower(name, 6, "expect")) {
+      h->framing = 1;
       if (vb - va == 12 && eq_lower(p + va, 12, "100-continue"))
         h->expect_100 = 1;
       else if (vb > va)
@@ -548,17 +618,22 @@ static int special_field(gust_h1 *h, const uint8_t *p, size_t ls, size_t ns,
     break;
   case 7:
     if (eq_lower(name, 7, "upgrade")) {
+      h->framing = 1;
       h->has_upgrade = 1;
       tokens(h, p, va, vb, upgrade_token);
     }
     break;
   case 10:
-    if (eq_lower(name, 10, "connection"))
+    if (eq_lower(name, 10, "connection")) {
+      h->framing = 1;
       tokens(h, p, va, vb, connection_token);
+    }
     break;
   case 14:
-    if (eq_lower(name, 14, "content-length"))
+    if (eq_lower(name, 14, "content-length")) {
+      h->framing = 1;
       return content_length(h, p, va, vb);
+    }
     break;
   default:
     break;
@@ -584,10 +659,29 @@ static int grow_fields(gust_h1 *h) {
   return 0;
 }
 
+ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
+                                     size_t ne, size_t va, size_t vb, size_t le,
+                                     int trailers);
+
+/* Stores a field's slices: name from ls to ne, value from va to vb. */
+ALWAYS_INLINE static int add_field(gust_h1 *h, size_t ls, size_t ne, size_t va,
+                                   size_t vb) {
+  gust__h1_foff *f;
+  if (h->nf >= h->field_limit)
+    return fail(h, GUST_EHTTP_HEAD_SIZE, 431, ls, "too many header fields");
+  if (h->nf == h->fcap && grow_fields(h) != 0)
+    return h->err_code;
+  f = &h->foff[h->nf++];
+  f->name_off = (uint32_t)ls;
+  f->name_len = (uint32_t)(ne - ls);
+  f->value_off = (uint32_t)va;
+  f->value_len = (uint32_t)(vb - va);
+  return 0;
+}
+
 static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
                       int trailers, int odd) {
-  size_t i = ls, va, vb, ra;
-  gust__h1_foff *f;
+  size_t i = ls, va, vb;
   if (is_ows(p[ls]))
     return bad(h, ls, "obs-fold or whitespace before a field name");
   i = skip_tchar(p, i, le + 1);
@@ -597,7 +691,7 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
     return bad(h, i, "invalid character in field name");
   if (i == ls)
     return bad(h, i, "empty field name");
-  ra = va = i + 1;
+  va = i + 1;
   while (va < le && is_ows(p[va]))
     va++;
   /* the scanner saw every byte: only a line holding DEL or a control other
@@ -613,35 +707,129 @@ static int field_line(gust_h1 *h, const uint8_t *p, size_t ls, size_t le,
   vb = le;
   while (vb > va && is_ows(p[vb - 1]))
     vb--;
-  if (h->nf >= h->field_limit)
-    return fail(h, GUST_EHTTP_HEAD_SIZE, 431, ls, "too many header fields");
-  if (h->nf == h->fcap && grow_fields(h) != 0)
-    return h->err_code;
-  f = &h->foff[h->nf++];
-  f->name_off = (uint32_t)ls;
-  f->name_len = (uint32_t)(i - ls);
-  f->value_off = (uint32_t)va;
-  f->value_len = (uint32_t)(vb - va);
-  if (trailers)
-    return 0; /* CL, TE and Host mean nothing in trailers */
-  if (i - ls == 17) {
-    if (eq_lower(p + ls, 17, "transfer-encoding"))
-      return transfer_encoding(h, p, ra, le);
-    return 0;
-  }
-  return special_field(h, p, ls, ls, i, va, vb);
+  return field_store(h, p, ls, i, va, vb, le, trailers);
 }
 
 /* ------------------------------------------------------------------ */
 /* Line scanner                                                         */
 /* ------------------------------------------------------------------ */
 
-int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
-                        int trailers) {
-  size_t limit = h->head_limit;
+/* Takes complete lines of the common shapes in a single pass each: a
+ * request line `GET SP target SP HTTP/1.1 CRLF`, field lines without HTAB,
+ * DEL or other controls, and the empty line ending the head. At the first
+ * line of another kind (not yet complete, another method or version, an
+ * odd byte, a limit reached) it stops and leaves that line to the general
+ * scanner below, which reads it from its start and reports any error: this
+ * path accepts only lines that the general one accepts with the same
+ * result. Returns 1 at the end of the head, 2 for "go on with the general
+ * scanner", or a negative code from the field semantics. */
+ALWAYS_INLINE static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
+                                    int trailers) {
+  size_t ls = h->line_start, i, va, vb, le;
+  size_t end = avail < h->head_limit ? avail : h->head_limit;
+  int rc;
+  if (!h->start_done) {
+    size_t ts = ls + 4, lim;
+    if (trailers || h->role != GUST_H1_SERVER || end - ls < 4 ||
+        load4(p + ls) != WORD_GET_SP)
+      return 2;
+    lim = end - ts > h->cfg.max_target ? ts + h->cfg.max_target : end;
+    i = skip_until(p, ts, lim, 0x20);
+    if (i == lim || i == ts || p[i] != ' ' || end - i < 11 ||
+        load8(p + i + 1) != WORD_HTTP11 || p[i + 9] != '\r' ||
+        p[i + 10] != '\n')
+      return 2;
+    h->m_kind = M_GET;
+    h->m_off = (uint32_t)ls;
+    h->m_len = 3;
+    h->t_off = (uint32_t)ts;
+    h->t_len = (uint32_t)(i - ts);
+    h->minor = 1;
+    h->start_done = 1;
+    ls = i + 11;
+  }
   for (;;) {
-    size_t i = h->scan, end = avail < limit ? avail : limit, le, next;
+    if (end - ls < 2)
+      break;
+    if (p[ls] == '\r') {
+      if (p[ls + 1] != '\n')
+        break;
+      h->line_start = h->scan = h->head_size = ls + 2;
+      return 1;
+    }
+    i = skip_tchar_to(p, ls, end);
+    if (i == ls || i == end || p[i] != ':')
+      break;
+    va = i + 1;
+    while (va < end && is_ows(p[va]))
+      va++;
+    if (i - ls == 4 && (load4(p + ls) | 0x20202020u) == WORD_HOST &&
+        h->n_host == 0 && !trailers && h->role == GUST_H1_SERVER) {
+      /* a first Host whose value is reg-name bytes up to the CR holds no
+       * control or OWS and is valid as host_field() sees it */
+      le = skip_host(p, va, end);
+      if (end - le >= 2 && p[le] == '\r' && p[le + 1] == '\n') {
+        rc = add_field(h, ls, i, va, le);
+        if (rc != 0)
+          return rc;
+        h->n_host = 1;
+        ls = le + 2;
+        continue;
+      }
+    }
+    le = skip_plain(p, va, end);
+    if (end - le < 2 || p[le] != '\r' || p[le + 1] != '\n')
+      break;
+    vb = le;
+    while (vb > va && p[vb - 1] == ' ')
+      vb--;
+    rc = field_store(h, p, ls, i, va, vb, le, trailers);
+    if (rc != 0)
+      return rc;
+    ls = le + 2;
+  }
+  h->line_start = h->scan = ls;
+  return 2;
+}
+
+/* Stores a field line's slices and records what the field means; `ne` is
+ * the colon after the name, `le` the end of the line. */
+ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
+                                     size_t ne, size_t va, size_t vb, size_t le,
+                                     int trailers) {
+  int rc = add_field(h, ls, ne, va, vb);
+  if (rc != 0)
+    return rc;
+  if (trailers)
+    return 0; /* CL, TE and Host mean nothing in trailers */
+  if (ne - ls == 17) {
+    if (eq_lower(p + ls, 17, "transfer-encoding")) {
+      h->framing = 1;
+      return transfer_encoding(h, p, ne + 1, le);
+    }
+    return 0;
+  }
+  if (ne - ls == 4 && (load4(p + ls) | 0x20202020u) == WORD_HOST)
+    return host_field(h, p, va, vb, ls); /* as special_field() */
+  return special_field(h, p, ls, ls, ne, va, vb);
+}
+
+/* The general scanner: one line at a time, from wherever the last call
+ * stopped; lines of the common shapes still go through fast_lines(). */
+__attribute__((noinline)) static int general_lines(gust_h1 *h, const uint8_t *p,
+                                                   size_t avail, int trailers) {
+  size_t limit = h->head_limit;
+  int first = 1;
+  for (;;) {
+    size_t i, end = avail < limit ? avail : limit, le, next;
     int rc;
+    if (!first && h->scan == h->line_start) {
+      rc = fast_lines(h, p, avail, trailers);
+      if (rc != 2)
+        return rc;
+    }
+    first = 0;
+    i = h->scan;
     for (;;) {
       /* a control byte (as the CR of the empty line ending the head) is
        * where the scan would stop: no need to call it */
@@ -706,6 +894,16 @@ int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
   }
 }
 
+int gust__h1_parse_head(gust_h1 *h, const uint8_t *p, size_t avail,
+                        int trailers) {
+  if (h->scan == h->line_start) {
+    int rc = fast_lines(h, p, avail, trailers);
+    if (rc != 2)
+      return rc;
+  }
+  return general_lines(h, p, avail, trailers);
+}
+
 /* ------------------------------------------------------------------ */
 /* Framing decision                                                     */
 /* ------------------------------------------------------------------ */
@@ -755,7 +953,7 @@ static int target_form_ok(int kind, gust_slice t) {
   return 0;
 }
 
-static void build_fields(gust_h1 *h, const uint8_t *p) {
+ALWAYS_INLINE static void build_fields(gust_h1 *h, const uint8_t *p) {
   size_t i;
   for (i = 0; i < h->nf; i++) {
     h->fields[i].name.ptr = p + h->foff[i].name_off;
@@ -902,11 +1100,32 @@ static int finish_response(gust_h1 *h) {
   return 0;
 }
 
-int gust__h1_finish_head(gust_h1 *h, const uint8_t *p) {
+__attribute__((noinline)) static int finish_head(gust_h1 *h, const uint8_t *p) {
   int rc =
       h->role == GUST_H1_SERVER ? finish_request(h, p) : finish_response(h);
   if (rc != 0)
     return rc;
   build_fields(h, p);
   return 0;
+}
+
+int gust__h1_finish_head(gust_h1 *h, const uint8_t *p) {
+  int kind = h->m_kind;
+  if (h->role == GUST_H1_SERVER && !h->framing && kind != M_CONNECT &&
+      p[h->t_off] == '/' && (h->minor == 0 || h->n_host != 0)) {
+    /* a request in origin-form without a field of framing meaning (as
+     * finish_request() decides it): no body, persistence by version */
+    int keep = h->minor == 1 && !(h->cfg.flags & GUST_H1_NO_KEEP_ALIVE);
+    h->content_length = 0;
+    h->msg_keep_alive = keep;
+    h->head_flags =
+        GUST_H1_HEAD_HAS_LENGTH | (keep ? GUST_H1_HEAD_KEEP_ALIVE : 0);
+    h->req_seen = 1;
+    h->req_minor = h->minor;
+    h->req_head = kind == M_HEAD;
+    h->req_connect = h->req_upgrade = h->req_expect_100 = 0;
+    build_fields(h, p);
+    return 0;
+  }
+  return finish_head(h, p);
 }

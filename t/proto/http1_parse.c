@@ -94,6 +94,10 @@ static const vec valid_requests[] = {
       "REQ GET / 1.1 KL0 [Host=[::1]:8080] | END | NEED"),
     V("empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n",
       "REQ GET / 1.1 KL0 [Host=] | END | NEED"),
+    V("long Host with every reg-name byte",
+      "GET / HTTP/1.1\r\nHost: www.Example-host_1~!$&'()*+;=.org:8080\r\n\r\n",
+      "REQ GET / 1.1 KL0 [Host=www.Example-host_1~!$&'()*+;=.org:8080] | END | "
+      "NEED"),
     V("Expect: 100-continue with body",
       "POST / HTTP/1.1\r\n" H
       "Expect: 100-Continue\r\nContent-Length: 2\r\n\r\nhi",
@@ -177,6 +181,15 @@ static const vec bad_requests[] = {
       "ERR 400 GUST_EHTTP_SYNTAX @22"),
     V("R9 bad percent in Host", "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n",
       "ERR 400 GUST_EHTTP_SYNTAX @22"),
+    V("R9 slash deep in a long Host",
+      "GET / HTTP/1.1\r\nHost: www.example.host.name/x\r\n\r\n",
+      "ERR 400 GUST_EHTTP_SYNTAX @22"),
+    V("R9 obs-text deep in a long Host",
+      "GET / HTTP/1.1\r\nHost: www.example.host.n\xe9me\r\n\r\n",
+      "ERR 400 GUST_EHTTP_SYNTAX @22"),
+    V("R9 comma deep in a long Host",
+      "GET / HTTP/1.1\r\nHost: www.example.host.name,other.example\r\n\r\n",
+      "ERR 400 GUST_EHTTP_SYNTAX @43"),
     V("F2 empty name", "GET / HTTP/1.1\r\n" H ": a\r\n\r\n",
       "ERR 400 GUST_EHTTP_SYNTAX @25"),
     V("F2 @ in name", "GET / HTTP/1.1\r\n" H "X@Y: a\r\n\r\n",
@@ -575,11 +588,59 @@ static void flags(void) {
       "REQ GET / 1.1 L0 [Host=a] | END | CLOSED");
 }
 
+/* Every byte value at every position of a 40-byte Host (so that the vector
+ * classifier sees it in a full vector and in the tail): accepted exactly
+ * when it is a reg-name byte, or OWS at either end (trimmed), or ':' at the
+ * end (an empty port). The host holds no hex digit, so a '%' is never a
+ * valid escape. */
+static void host_bytes(void) {
+  static const char pre[] = "GET / HTTP/1.1\r\nHost: ";
+  static const char host[] = "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ";
+  static const char post[] = "\r\n\r\n";
+  char req[sizeof(pre) + sizeof(host) + sizeof(post)];
+  size_t len = sizeof(pre) - 1 + sizeof(host) - 1 + sizeof(post) - 1;
+  int c;
+  if (!tap_group("host bytes"))
+    return;
+  memcpy(req, pre, sizeof(pre) - 1);
+  memcpy(req + sizeof(pre) - 1, host, sizeof(host) - 1);
+  memcpy(req + sizeof(pre) - 1 + sizeof(host) - 1, post, sizeof(post) - 1);
+  for (c = 0; c < 256; c++) {
+    int valid = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') ||
+                (c != 0 && strchr("-._~!$&'()*+;=", c) != NULL);
+    size_t pos, wrong = 0;
+    for (pos = 0; pos < sizeof(host) - 1; pos++) {
+      gust_h1 *h;
+      gust_h1_event ev;
+      uint8_t *g;
+      int type = -1, want = valid;
+      if (c == ' ' || c == '\t')
+        want = pos == 0 || pos == sizeof(host) - 2;
+      else if (c == ':')
+        want = pos == sizeof(host) - 2;
+      req[sizeof(pre) - 1 + pos] = (char)c;
+      g = tap_guard_copy(req, len);
+      if (g != NULL && gust_h1_new(&h, GUST_H1_SERVER, NULL, NULL) == 0) {
+        gust_h1_feed(h, g, len);
+        type = gust_h1_next_event(h, &ev);
+        gust_h1_free(h);
+      }
+      tap_guard_free(g, len);
+      if (type != (want ? GUST_H1_REQUEST : GUST_H1_ERROR))
+        wrong++;
+      req[sizeof(pre) - 1 + pos] = host[pos];
+    }
+    ok(wrong == 0, "host bytes: 0x%02x at every position", c);
+  }
+}
+
 int main(void) {
   run_table("valid", valid_requests, COUNT(valid_requests));
   run_table("bad", bad_requests, COUNT(bad_requests));
   run_table("smuggling", smuggling, COUNT(smuggling));
   run_responses();
   flags();
+  host_bytes();
   return done_testing();
 }
