@@ -31,7 +31,7 @@ EXTRA_DIST += t/proto/h1dump.sh t/proto/http1_scalar.sh t/proto/h1dump/pipelined
 	t/proto/h1dump/clte.out t/proto/h1dump/sequence.resp \
 	t/proto/h1dump/sequence.out t/proto/h1dump/truncated.req \
 	t/proto/h1dump/truncated.out
-EXTRA_DIST += doc/http1.md doc/design-http1.md
+EXTRA_DIST += doc/http1.md
 
 # Fuzz targets (request, response, chunked, round trip), wired as
 # fuzz/local.mk describes.
