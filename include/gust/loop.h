@@ -390,8 +390,8 @@ typedef struct gust_tcp_listen_opts {
  * address family and address found, as Tornado's bind_sockets: IPv6
  * sockets are IPv6-only, SO_REUSEADDR is set, and with port 0 every socket
  * gets the port the first one was given. Each listener calls `cb` for every
- * connection (or accept failure). Up to `max` listeners are stored in
- * `out` (owned by the caller: close each), their number in *count; further
+ * connection (or accept failure). Up to `max` listeners (64 at most) are stored
+ * in `out` (owned by the caller: close each), their number in *count; further
  * addresses are skipped. `opts`
  * may be NULL. Returns 0, GUST_EINVAL, GUST_EADDRINUSE, GUST_ERESOLVE,
  * GUST_ENOTSUP, GUST_EMFILE, GUST_ENOMEM or GUST_ESYS; on failure no

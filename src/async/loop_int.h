@@ -211,6 +211,15 @@ void gust__loop_dispatch(gust_loop *loop);
  * dispatch ends the run. */
 void gust__loop_before_poll(gust_loop *loop);
 
+/* Creates, binds and listens on one non-blocking socket per address of
+ * `host` (Tornado's bind_sockets rules; see gust_tcp_listen()) with no
+ * loop involved: up to `max` fds in `fds`, their families (4 or 6) in
+ * `families` (may be NULL), their number in *count. On failure nothing is
+ * left open. Shared by gust_tcp_listen() and gust_tcp_bind_sockets(). */
+int gust__tcp_bind_fds(const char *host, int port,
+                       const gust_tcp_listen_opts *opts, int *fds,
+                       int *families, size_t max, size_t *count);
+
 /* Backend → front end TCP events. */
 /* The listener has a connection waiting (status 0) or failed; returns what
  * tcp_accept returned (GUST_EAGAIN: nothing more to accept). */

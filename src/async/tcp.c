@@ -60,18 +60,15 @@ static int new_socket(int family) {
 /* Listening                                                            */
 /* ------------------------------------------------------------------ */
 
-int gust_tcp_listen(gust_loop *loop, const char *host, int port,
-                    const gust_tcp_listen_opts *opts, gust_tcp_accept_cb cb,
-                    void *user_data, gust_tcp **out, size_t max,
-                    size_t *count) {
+int gust__tcp_bind_fds(const char *host, int port,
+                       const gust_tcp_listen_opts *opts, int *fds,
+                       int *families, size_t max, size_t *count) {
   struct addrinfo hints, *res = NULL, *ai;
   char portbuf[16];
-  int rc, backlog = 128, bound_port = 0;
+  int rc, backlog = 128, bound_port = 0, one = 1;
   size_t n = 0, i;
-  if (count != NULL)
-    *count = 0;
-  if (loop == NULL || cb == NULL || out == NULL || max == 0 || port < 0 ||
-      port > 65535)
+  *count = 0;
+  if (fds == NULL || max == 0 || port < 0 || port > 65535)
     return GUST_EINVAL;
   if (opts != NULL && opts->backlog > 0)
     backlog = opts->backlog;
@@ -106,8 +103,7 @@ int gust_tcp_listen(gust_loop *loop, const char *host, int port,
   rc = 0;
   for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
     struct addrinfo *prev;
-    gust_tcp *t;
-    int fd, one = 1, dup = 0;
+    int fd, dup = 0;
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
       continue;
     /* getaddrinfo may list an address twice (one per protocol). */
@@ -155,33 +151,83 @@ int gust_tcp_listen(gust_loop *loop, const char *host, int port,
       rc = gust__errno_code(err);
       break;
     }
-    t = tcp_alloc(loop);
-    if (t == NULL) {
+    if (listen(fd, backlog) != 0) {
+      rc = gust__errno_code(errno);
       close(fd);
-      rc = GUST_ENOMEM;
       break;
     }
-    t->fd = fd;
-    t->family = ai->ai_family == AF_INET6 ? 6 : 4;
-    t->accept_cb = cb;
-    t->ud = user_data;
-    rc = gust__loop_backend.tcp_open(t);
-    if (rc < 0) {
-      tcp_discard(t);
-      break;
+    if (families != NULL)
+      families[n] = ai->ai_family == AF_INET6 ? 6 : 4;
+    fds[n++] = fd;
+    if (bound_port == 0) {
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof(ss);
+      if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        bound_port = ntohs(ss.ss_family == AF_INET6
+                               ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                               : ((struct sockaddr_in *)&ss)->sin_port);
     }
-    out[n++] = t;
-    rc = gust__loop_backend.tcp_listen(t, backlog);
-    if (rc < 0)
-      break;
-    t->state = GUST__TCP_LISTENING;
-    if (bound_port == 0)
-      bound_port = gust_tcp_local_port(t);
   }
   freeaddrinfo(res);
   if (rc == 0 && n == 0)
     rc = GUST_EADDRNOTAVAIL;
   if (rc < 0) {
+    for (i = 0; i < n; i++)
+      close(fds[i]);
+    return rc;
+  }
+  *count = n;
+  return 0;
+}
+
+/* At most this many listeners come from one gust_tcp_listen() call. */
+#define LISTEN_MAX 64
+
+int gust_tcp_listen(gust_loop *loop, const char *host, int port,
+                    const gust_tcp_listen_opts *opts, gust_tcp_accept_cb cb,
+                    void *user_data, gust_tcp **out, size_t max,
+                    size_t *count) {
+  int fds[LISTEN_MAX], fams[LISTEN_MAX];
+  int rc, backlog = 128;
+  size_t nfd = 0, n = 0, i;
+  if (count != NULL)
+    *count = 0;
+  if (loop == NULL || cb == NULL || out == NULL || max == 0)
+    return GUST_EINVAL;
+  if (opts != NULL && opts->backlog > 0)
+    backlog = opts->backlog;
+  rc = gust__tcp_bind_fds(host, port, opts, fds, fams,
+                          max < LISTEN_MAX ? max : LISTEN_MAX, &nfd);
+  if (rc < 0)
+    return rc;
+  for (i = 0; i < nfd; i++) {
+    gust_tcp *t = tcp_alloc(loop);
+    if (t == NULL) {
+      rc = GUST_ENOMEM;
+      break;
+    }
+    t->fd = fds[i];
+    t->family = fams[i];
+    t->accept_cb = cb;
+    t->ud = user_data;
+    rc = gust__loop_backend.tcp_open(t);
+    if (rc < 0) {
+      tcp_discard(t);
+      i++; /* tcp_discard closed this fd */
+      break;
+    }
+    out[n++] = t;
+    rc = gust__loop_backend.tcp_listen(t, backlog);
+    if (rc < 0) {
+      i++;
+      break;
+    }
+    t->state = GUST__TCP_LISTENING;
+  }
+  if (rc < 0) {
+    /* fds not handed to a handle yet are closed here, handles below. */
+    for (; i < nfd; i++)
+      close(fds[i]);
     for (i = 0; i < n; i++) {
       gust_tcp_close(out[i], NULL);
       out[i] = NULL;

@@ -140,116 +140,11 @@ int gust_tcp_server_listen(gust_tcp_server *srv, const char *host, int port,
 int gust_tcp_bind_sockets(const char *host, int port,
                           const gust_tcp_listen_opts *lopts, int *fds,
                           size_t max, size_t *count) {
-  struct addrinfo hints, *res = NULL, *ai;
-  char service[16];
-  int rc, backlog = 128, bound_port = 0, one = 1;
-  size_t n = 0, i;
-  if (count != NULL)
-    *count = 0;
-  if (fds == NULL || max == 0 || port < 0 || port > 65535)
-    return GUST_EINVAL;
-  memset(&hints, 0, sizeof(hints));
-  hints.ai_family = AF_UNSPEC;
-  if (lopts != NULL) {
-    if (lopts->backlog > 0)
-      backlog = lopts->backlog;
-    if (lopts->family == 4)
-      hints.ai_family = AF_INET;
-    else if (lopts->family == 6)
-      hints.ai_family = AF_INET6;
-    else if (lopts->family != 0)
-      return GUST_EINVAL;
-#ifndef SO_REUSEPORT
-    if (lopts->reuse_port)
-      return GUST_ENOTSUP;
-#endif
-  }
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
-  if (host != NULL && host[0] == '\0')
-    host = NULL;
-  snprintf(service, sizeof(service), "%d", port);
-  rc = getaddrinfo(host, service, &hints, &res);
-  if (rc != 0 && rc != EAI_MEMORY && host == NULL) {
-    /* AI_ADDRCONFIG finds nothing on a host with loopback only. */
-    hints.ai_flags = AI_PASSIVE;
-    rc = getaddrinfo(host, service, &hints, &res);
-  }
-  if (rc != 0)
-    return rc == EAI_MEMORY ? GUST_ENOMEM : GUST_ERESOLVE;
-
-  rc = 0;
-  for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
-    struct addrinfo *p;
-    int fd, dup = 0;
-    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-      continue;
-    for (p = res; p != ai; p = p->ai_next)
-      if (p->ai_addrlen == ai->ai_addrlen &&
-          memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
-        dup = 1;
-    if (dup)
-      continue;
-    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      if (errno == EAFNOSUPPORT)
-        continue; /* a family the kernel lacks, as bind_sockets */
-      rc = gust__errno_code(errno);
-      break;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-#ifdef SO_REUSEPORT
-    if (lopts != NULL && lopts->reuse_port &&
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-      rc = gust__errno_code(errno);
-      close(fd);
-      break;
-    }
-#endif
-    if (ai->ai_family == AF_INET6)
-      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (port == 0 && bound_port != 0) {
-      if (ai->ai_family == AF_INET)
-        ((struct sockaddr_in *)ai->ai_addr)->sin_port =
-            htons((uint16_t)bound_port);
-      else
-        ((struct sockaddr_in6 *)ai->ai_addr)->sin6_port =
-            htons((uint16_t)bound_port);
-    }
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      int err = errno;
-      close(fd);
-      if (err == EADDRNOTAVAIL && ai->ai_family == AF_INET6)
-        continue; /* IPv6 switched off, yet listed */
-      rc = gust__errno_code(err);
-      break;
-    }
-    if (listen(fd, backlog) != 0) {
-      rc = gust__errno_code(errno);
-      close(fd);
-      break;
-    }
-    fds[n++] = fd;
-    if (bound_port == 0) {
-      struct sockaddr_storage ss;
-      socklen_t len = sizeof(ss);
-      if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-        bound_port = ntohs(ss.ss_family == AF_INET6
-                               ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                               : ((struct sockaddr_in *)&ss)->sin_port);
-    }
-  }
-  freeaddrinfo(res);
-  if (rc == 0 && n == 0)
-    rc = GUST_EADDRNOTAVAIL;
-  if (rc < 0) {
-    for (i = 0; i < n; i++)
-      close(fds[i]);
-    return rc;
-  }
+  size_t n = 0;
+  int rc = gust__tcp_bind_fds(host, port, lopts, fds, NULL, max, &n);
   if (count != NULL)
     *count = n;
-  return 0;
+  return rc;
 }
 
 int gust_tcp_server_add_sockets(gust_tcp_server *srv, const int *fds,
