@@ -20,6 +20,10 @@
 #endif
 
 /* Resolves an object's allocator: NULL means the process-wide default. */
+/* RFC 9110 tchar: 1 for the bytes of a token (header names, methods,
+ * parameter names), 0 otherwise. Defined in headers.c. */
+extern const uint8_t gust__tchar[256];
+
 static inline const gust_mem *gust__mem(const gust_mem *mem) {
   return mem != NULL ? mem : gust_mem_default();
 }

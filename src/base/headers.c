@@ -9,8 +9,9 @@
 
 #include "base_int.h"
 
-/* RFC 9110 tchar: "!#$%&'*+-.^_`|~" DIGIT ALPHA. */
-static const uint8_t tchar[256] = {
+/* RFC 9110 tchar: "!#$%&'*+-.^_`|~" DIGIT ALPHA. Shared with the
+ * HTTP/1.1 parser through base_int.h. */
+const uint8_t gust__tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
     ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
     ['`'] = 1, ['|'] = 1, ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1,
@@ -31,7 +32,7 @@ int gust_header_name_valid(const char *name, size_t len) {
   if (len == 0)
     return 0;
   for (i = 0; i < len; i++)
-    if (!tchar[(uint8_t)name[i]])
+    if (!gust__tchar[(uint8_t)name[i]])
       return 0;
   return 1;
 }

@@ -85,12 +85,12 @@ int gust__h1_chunk_line(gust_h1 *h, const uint8_t *p, size_t avail,
     case C_EXT_PRE:
       if (ows(c))
         break;
-      if (!gust__h1_tchar[c])
+      if (!gust__tchar[c])
         return bad(h, i, "invalid chunk extension");
       h->ch_state = C_EXT_NAME;
       break;
     case C_EXT_NAME:
-      if (gust__h1_tchar[c])
+      if (gust__tchar[c])
         break;
       if (ows(c))
         h->ch_state = C_EXT_POSTNAME;
@@ -118,13 +118,13 @@ int gust__h1_chunk_line(gust_h1 *h, const uint8_t *p, size_t avail,
         break;
       if (c == '"')
         h->ch_state = C_EXT_Q;
-      else if (gust__h1_tchar[c])
+      else if (gust__tchar[c])
         h->ch_state = C_EXT_TOKEN;
       else
         return bad(h, i, "invalid chunk extension value");
       break;
     case C_EXT_TOKEN:
-      if (gust__h1_tchar[c])
+      if (gust__tchar[c])
         break;
       if (ows(c))
         h->ch_state = C_EXT_POSTVAL;

@@ -139,7 +139,4 @@ int gust__h1_fail(gust_h1 *h, int code, int status, uint64_t off,
                   const char *msg);
 void gust__h1_reset_message(gust_h1 *h);
 
-/* Character classes (http1_parse.c). */
-extern const uint8_t gust__h1_tchar[256];
-
 #endif /* GUST_HTTP1_INT_H */

@@ -17,23 +17,6 @@
 #define ALWAYS_INLINE inline
 #endif
 
-/* RFC 9110 tchar. */
-const uint8_t gust__h1_tchar[256] = {
-    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-    ['`'] = 1, ['|'] = 1, ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1,
-    ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
-    ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
-    ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
-    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,
-    ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
-    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
-    ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
-    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
-    ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-};
-
 /* Bytes of a reg-name: unreserved and sub-delims, except ',' (merged
  * duplicates look like "a, b"). */
 static const uint8_t host_tab[256] = {
@@ -51,7 +34,7 @@ static const uint8_t host_tab[256] = {
     ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
     ['*'] = 1, ['+'] = 1, [';'] = 1, ['='] = 1};
 
-#define TCHAR(c) (gust__h1_tchar[(uint8_t)(c)])
+#define TCHAR(c) (gust__tchar[(uint8_t)(c)])
 
 static int is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
 
@@ -199,7 +182,7 @@ __attribute__((target("avx2"))) static size_t
 skip_tchar_avx2(const uint8_t *p, size_t i, size_t end) {
   const __m128i col = _mm_setr_epi8(58, 63, 62, 63, 63, 63, 63, 63, 62, 62, 61,
                                     21, 52, 21, 61, 28);
-  return skip_set_avx2(p, i, end, col, gust__h1_tchar);
+  return skip_set_avx2(p, i, end, col, gust__tchar);
 }
 
 /* reg-name bytes (host_tab) */
@@ -240,7 +223,7 @@ ALWAYS_INLINE static size_t skip_until(const uint8_t *p, size_t i, size_t end,
 static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
   if (end - i >= 16 && simd_level == 2)
     return skip_tchar_avx2(p, i, end);
-  while (gust__h1_tchar[p[i]])
+  while (gust__tchar[p[i]])
     i++;
   return i;
 }
@@ -249,7 +232,7 @@ static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
 static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
   if (end >= 16 && simd_level == 2)
     return skip_tchar_avx2(p, i, end);
-  return skip_tab(p, i, end, gust__h1_tchar);
+  return skip_tab(p, i, end, gust__tchar);
 }
 
 /* The first byte in p[i..end) that is not a reg-name byte, or `end`. */
@@ -266,7 +249,7 @@ static size_t skip_host(const uint8_t *p, size_t i, size_t end) {
 }
 
 static size_t skip_tchar_to(const uint8_t *p, size_t i, size_t end) {
-  return skip_tab(p, i, end, gust__h1_tchar);
+  return skip_tab(p, i, end, gust__tchar);
 }
 
 static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
@@ -277,7 +260,7 @@ static size_t skip_until(const uint8_t *p, size_t i, size_t end, uint8_t lim) {
  * the line, so the loop needs no bound. */
 static size_t skip_tchar(const uint8_t *p, size_t i, size_t end) {
   (void)end;
-  while (gust__h1_tchar[p[i]])
+  while (gust__tchar[p[i]])
     i++;
   return i;
 }
