@@ -49,6 +49,20 @@ static inline void t_run_for(gust_loop *loop, double secs) {
   gust_loop_run(loop);
 }
 
+/* Runs the test group `name` (if selected) with a fresh loop in *loop,
+ * then lets closes finish and frees the loop. */
+static inline void t_run_group(const char *name, gust_loop **loop,
+                               void (*fn)(void)) {
+  if (!tap_group(name))
+    return;
+  if (gust_loop_new(loop, NULL) != 0)
+    bail_out("loop");
+  fn();
+  t_run_for(*loop, 0.05);
+  gust_loop_free(*loop);
+  *loop = NULL;
+}
+
 static inline int t_flag_set(gust_loop *loop, void *ud) {
   (void)loop;
   return *(int *)ud != 0;

@@ -627,28 +627,17 @@ static void test_alloc_failures(void) {
   gust_tcp_server_free(srv);
 }
 
-static void run(const char *name, void (*fn)(void)) {
-  if (!tap_group(name))
-    return;
-  if (gust_loop_new(&L, NULL) != 0)
-    bail_out("loop");
-  fn();
-  t_run_for(L, 0.05);
-  gust_loop_free(L);
-  L = NULL;
-}
-
 int main(void) {
   note("loop backend %s, TLS backend %s", gust_loop_backend_name(),
        gust_tls_backend_name());
   tc_make_certs();
-  run("loopback", test_loopback);
-  run("args", test_args);
-  run("happy-eyeballs", test_happy_eyeballs);
-  run("timeout", test_timeout_and_refusal);
-  run("source", test_source);
-  run("streams", test_streams);
-  run("alloc-failures", test_alloc_failures);
+  t_run_group("loopback", &L, test_loopback);
+  t_run_group("args", &L, test_args);
+  t_run_group("happy-eyeballs", &L, test_happy_eyeballs);
+  t_run_group("timeout", &L, test_timeout_and_refusal);
+  t_run_group("source", &L, test_source);
+  t_run_group("streams", &L, test_streams);
+  t_run_group("alloc-failures", &L, test_alloc_failures);
   tc_remove_certs();
   return done_testing();
 }

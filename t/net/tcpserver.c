@@ -442,27 +442,16 @@ static void test_reuse_port(void) {
   gust_tcp_server_free(b);
 }
 
-static void run(const char *name, void (*fn)(void)) {
-  if (!tap_group(name))
-    return;
-  if (gust_loop_new(&L, NULL) != 0)
-    bail_out("loop");
-  fn();
-  t_run_for(L, 0.05);
-  gust_loop_free(L);
-  L = NULL;
-}
-
 int main(void) {
   note("loop backend %s, TLS backend %s", gust_loop_backend_name(),
        gust_tls_backend_name());
   tc_make_certs();
-  run("both-families", test_both_families);
-  run("add-sockets", test_add_sockets);
-  run("many", test_many);
-  run("tls", test_tls);
-  run("stop", test_stop);
-  run("reuse-port", test_reuse_port);
+  t_run_group("both-families", &L, test_both_families);
+  t_run_group("add-sockets", &L, test_add_sockets);
+  t_run_group("many", &L, test_many);
+  t_run_group("tls", &L, test_tls);
+  t_run_group("stop", &L, test_stop);
+  t_run_group("reuse-port", &L, test_reuse_port);
   tc_remove_certs();
   return done_testing();
 }
