@@ -28,17 +28,24 @@ int gust_cpu_count(void) {
   return n > MAX_WORKERS ? MAX_WORKERS : (int)n;
 }
 
-/* Forks worker `id`: returns 0 in the worker, the child's pid in the
- * parent, or a negative code. */
-static pid_t start_child(int id) {
+/* Starts worker `id` and records its pid: 0 in the worker (its task id
+ * stored in *task_id), 1 in the parent, GUST_ESYS (logged) if fork()
+ * failed. */
+static int spawn(int id, pid_t *pids, int *task_id) {
   pid_t pid = fork();
-  if (pid < 0)
-    return GUST_ESYS;
   if (pid == 0) {
     task_id_ = id;
+    if (task_id != NULL)
+      *task_id = id;
     return 0;
   }
-  return pid;
+  if (pid < 0) {
+    gust_log(GUST_LOG_GENERAL, GUST_LOG_ERROR, "fork failed: %s",
+             strerror(errno));
+    return GUST_ESYS;
+  }
+  pids[id] = pid;
+  return 1;
 }
 
 int gust_fork_processes(int num, int max_restarts, int *task_id) {
@@ -52,22 +59,13 @@ int gust_fork_processes(int num, int max_restarts, int *task_id) {
     max_restarts = DEFAULT_MAX_RESTARTS;
   gust_log(GUST_LOG_GENERAL, GUST_LOG_INFO, "Starting %d processes", num);
   for (i = 0; i < num; i++) {
-    pid_t pid = start_child(i);
-    if (pid == 0) {
-      if (task_id != NULL)
-        *task_id = i;
-      return 0;
-    }
-    if (pid < 0) {
-      gust_log(GUST_LOG_GENERAL, GUST_LOG_ERROR, "fork failed: %s",
-               strerror(errno));
-      return GUST_ESYS;
-    }
-    pids[i] = pid;
+    int rc = spawn(i, pids, task_id);
+    if (rc <= 0)
+      return rc;
     live++;
   }
   while (live > 0) {
-    int status, id;
+    int status, id, rc;
     pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0) {
       if (errno == EINTR)
@@ -99,18 +97,9 @@ int gust_fork_processes(int num, int max_restarts, int *task_id) {
                "Too many child restarts, giving up");
       return GUST_ELIMIT;
     }
-    pid = start_child(id);
-    if (pid == 0) {
-      if (task_id != NULL)
-        *task_id = id;
-      return 0;
-    }
-    if (pid < 0) {
-      gust_log(GUST_LOG_GENERAL, GUST_LOG_ERROR, "fork failed: %s",
-               strerror(errno));
-      return GUST_ESYS;
-    }
-    pids[id] = pid;
+    rc = spawn(id, pids, task_id);
+    if (rc <= 0)
+      return rc;
     live++;
   }
   return 1;
