@@ -20,5 +20,6 @@
 #include <gust/httputil.h>
 #include <gust/iostream.h>
 #include <gust/tcp.h>
+#include <gust/httpserver.h>
 
 #endif /* GUST_GUST_H */

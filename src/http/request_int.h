@@ -1,0 +1,49 @@
+/* Internal contract between the HTTP server's connection code
+ * (src/http/httpserver.c) and the request object (src/http/request.c).
+ * Not installed. */
+#ifndef GUST_HTTP_REQUEST_INT_H
+#define GUST_HTTP_REQUEST_INT_H
+
+#include <gust/httpserver.h>
+
+/* The connection serving a request (defined in httpserver.c). */
+typedef struct gust__http_conn gust__http_conn;
+
+/* What the server knows about the connection when a head arrives. */
+typedef struct gust__http_req_env {
+  gust_http_server *server;
+  gust_loop *loop;
+  const gust_addr *peer; /* socket peer (copied) */
+  const char *protocol;  /* "http" / "https" (copied) */
+  int xheaders;          /* apply X-Real-Ip / X-Forwarded-* rules */
+  const char *const *trusted_downstream; /* NULL-terminated or NULL */
+  double start_time;                     /* gust_loop_time() at the head */
+} gust__http_req_env;
+
+/* Creates a request with one reference from a REQUEST event of the http1
+ * state machine: copies method, target, version and fields into storage
+ * the request owns, splits path and query, computes host, host_name,
+ * remote_ip and protocol (xheaders rules from `env`). The event's slices
+ * are not kept. Returns 0, GUST_ENOMEM or GUST_EINVAL. */
+int gust__http_request_new(gust_http_request **out, const gust_mem *mem,
+                           const gust_h1_event *head,
+                           const gust__http_req_env *env);
+
+/* Appends body bytes (request-callback API). Returns 0, GUST_ENOMEM. */
+int gust__http_request_append_body(gust_http_request *req, const void *data,
+                                   size_t len);
+
+/* Stores trailer fields of a chunked body (copied). Returns 0 or
+ * GUST_ENOMEM. */
+int gust__http_request_set_trailers(gust_http_request *req,
+                                    const gust_h1_field *fields, size_t n);
+
+/* Links the request to its connection (NULL once the connection is done
+ * with it: the response functions then answer GUST_ECLOSED). */
+void gust__http_request_set_conn(gust_http_request *req, gust__http_conn *conn);
+gust__http_conn *gust__http_request_conn(const gust_http_request *req);
+
+/* Marks the response finished, for request_time(). */
+void gust__http_request_set_finish_time(gust_http_request *req, double t);
+
+#endif /* GUST_HTTP_REQUEST_INT_H */
