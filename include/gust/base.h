@@ -144,8 +144,8 @@ enum gust_errno {
  * "success"; an unknown code gives "unknown error"). Never NULL. */
 GUST_EXTERN const char *gust_strerror(int code);
 
-/* Returns the symbolic name of a code ("GUST_ENOMEM"), or "GUST_E?" for an
- * unknown code. Never NULL. */
+/* Returns the symbolic name of a code ("GUST_ENOMEM"; 0 gives "GUST_OK"),
+ * or "GUST_E?" for an unknown code. Never NULL. */
 GUST_EXTERN const char *gust_errname(int code);
 
 /* Returns 1 when `code` leaves the object that returned it unusable (it will

@@ -20,6 +20,8 @@ const char *gust_strerror(int code) {
 
 const char *gust_errname(int code) {
   switch (code) {
+  case 0:
+    return "GUST_OK";
 #define GUST__ERRNO_NAME(name, value, fatal, msg)                              \
   case GUST_E##name:                                                           \
     return "GUST_E" #name;

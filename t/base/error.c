@@ -91,7 +91,7 @@ int main(void) {
     is_str(gust_errname(GUST_EEOF), "GUST_EEOF", "errname: GUST_EEOF");
     is_str(gust_errname(-998), "GUST_E?", "errname: -998 gives GUST_E?");
     is_str(gust_errname(5), "GUST_E?", "errname: 5 gives GUST_E?");
-    is_str(gust_errname(0), "GUST_E?", "errname: 0 is not an error code");
+    is_str(gust_errname(0), "GUST_OK", "errname: 0 is GUST_OK (success)");
     is_str(gust_errname(-1000), "GUST_E?", "errname: -1000 gives GUST_E?");
   }
 
