@@ -654,8 +654,11 @@ static int parse_form(gust_http_args *a, const gust_mem *mem,
   gust_form_iter_init(&it, data, len);
   gust_buf_init(&name, mem);
   gust_buf_init(&value, mem);
-  while ((rc = gust_form_next(&it, &name, &value)) == 1)
+  while ((rc = gust_form_next(&it, &name, &value)) == 1) {
     rc = args_add(a, name.ptr, name.len, value.ptr, value.len);
+    if (rc != 0)
+      break;
+  }
   gust_buf_free(&name);
   gust_buf_free(&value);
   return rc == 0 ? 0 : GUST_ENOMEM;
