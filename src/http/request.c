@@ -115,7 +115,7 @@ static int args_add(gust_http_args *a, const void *name, size_t name_len,
     rc = gust_buf_append(&a->bytes, value, value_len);
   if (rc != 0) {
     gust_buf_truncate(&a->bytes, mark);
-    return rc < 0 ? rc : GUST_ENOMEM;
+    return GUST_ENOMEM;
   }
   a->pairs[a->n].off = mark;
   a->pairs[a->n].name_len = name_len;
@@ -276,13 +276,15 @@ static int xheaders_ip(gust_http_request *req, const gust__http_req_env *env,
   if (rc == GUST_ENOTFOUND) {
     rc = gust_headers_get_joined(&req->headers, "X-Forwarded-For", tmp);
     if (rc == 0) {
-      const uint8_t *end = tmp->ptr + tmp->len, *p = end;
+      /* An empty value may leave the buffer without memory. */
+      const uint8_t *base = tmp->len != 0 ? tmp->ptr : (const uint8_t *)"";
+      const uint8_t *p = base + tmp->len;
       for (;;) {
         const uint8_t *start = p;
-        while (start > tmp->ptr && start[-1] != ',')
+        while (start > base && start[-1] != ',')
           start--;
         cand = py_strip(start, (size_t)(p - start));
-        if (!trusted(env->trusted_downstream, cand) || start == tmp->ptr)
+        if (!trusted(env->trusted_downstream, cand) || start == base)
           break;
         p = start - 1;
       }
@@ -312,6 +314,8 @@ static int xheaders_proto(gust_http_request *req, gust_buf *tmp,
     return 0;
   if (rc != 0)
     return GUST_ENOMEM;
+  if (tmp->len == 0)
+    return 0; /* an empty value is ignored */
   p = tmp->ptr + tmp->len;
   while (p > tmp->ptr && p[-1] != ',')
     p--;
@@ -412,7 +416,7 @@ static int build_strings(gust_http_request *req, const gust_h1_event *head,
     rc = gust_buf_commit(b, hlen + 1);
   }
   if (rc != 0)
-    return rc == GUST_EOVERFLOW ? rc : GUST_ENOMEM;
+    return GUST_ENOMEM;
   for (i = 0; i < S_N; i++)
     req->s[i] = (const char *)b->ptr + off[i];
   return 0;

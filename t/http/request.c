@@ -365,6 +365,10 @@ static void test_xheaders(void) {
         "http", NULL, 1);
   xcase("X-Forwarded-For: \t 9.9.9.9 \r\n", "9.9.9.9", "http", "http", NULL, 1);
   xcase("X-Forwarded-For: ,\r\n", "127.0.0.1", "http", "http", NULL, 1);
+  xcase("X-Forwarded-For:\r\n", "127.0.0.1", "http", "http", NULL, 1);
+  xcase("X-Real-Ip:\r\nX-Forwarded-For: 4.4.4.4\r\n", "127.0.0.1", "http",
+        "http", NULL, 1);
+  xcase("X-Forwarded-For: 1\r\n", "1", "http", "http", NULL, 1);
   /* XHeaderTest.test_scheme_headers */
   xcase("X-Scheme: https\r\n", "127.0.0.1", "https", "http", NULL, 1);
   xcase("X-Forwarded-Proto: https\r\n", "127.0.0.1", "https", "http", NULL, 1);
@@ -372,6 +376,7 @@ static void test_xheaders(void) {
         NULL, 1);
   xcase("X-Forwarded-Proto: http,https\r\n", "127.0.0.1", "https", "http", NULL,
         1);
+  xcase("X-Forwarded-Proto:\r\n", "127.0.0.1", "http", "http", NULL, 1);
   xcase("X-Forwarded-Proto: unknown\r\n", "127.0.0.1", "http", "http", NULL, 1);
   xcase("X-Forwarded-Proto: HTTPS\r\n", "127.0.0.1", "http", "http", NULL, 1);
   xcase("X-Scheme: unknown\r\nX-Forwarded-Proto: https\r\n", "127.0.0.1",
