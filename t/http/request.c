@@ -3,26 +3,41 @@
 #include <gust/httpserver.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../tap.h"
 #include "http/request_int.h"
 
-/* Parses `raw` (one whole request) and builds the request from its events
- * with `env`. Returns 0 or the first error. */
-static int build(const char *raw, const gust__http_req_env *env,
-                 const gust_mem *mem, gust_http_request **out) {
+/* Parses `len` bytes of `raw` (one request), fed `step` bytes at a time
+ * (0: all at once) from a private copy, and builds the request from the
+ * events with `env`. The copy is scribbled over and freed before this
+ * returns, so the request must have copied what it keeps. Returns 0 or the
+ * first error. */
+static int build_step(const char *raw, size_t len, size_t step,
+                      const gust__http_req_env *env, const gust_mem *mem,
+                      gust_http_request **out) {
   gust_h1 *h;
   gust_h1_event ev;
   gust_http_request *req = NULL;
+  char *copy = malloc(len != 0 ? len : 1);
+  size_t fed = 0;
   int rc = 0, type;
   *out = NULL;
-  if (gust_h1_new(&h, GUST_H1_SERVER, NULL, NULL) != 0)
-    bail_out("gust_h1_new");
-  if (gust_h1_feed(h, raw, strlen(raw)) != 0)
-    bail_out("gust_h1_feed");
+  if (copy == NULL || gust_h1_new(&h, GUST_H1_SERVER, NULL, NULL) != 0)
+    bail_out("out of memory");
+  memcpy(copy, raw, len);
+  if (step == 0)
+    step = len;
   for (;;) {
     type = gust_h1_next_event(h, &ev);
+    if (type == GUST_H1_NEED_DATA && fed < len) {
+      size_t n = len - fed < step ? len - fed : step;
+      if (gust_h1_feed(h, copy + fed, n) != 0)
+        bail_out("gust_h1_feed");
+      fed += n;
+      continue;
+    }
     if (type == GUST_H1_REQUEST) {
       rc = gust__http_request_new(&req, mem, &ev, env);
     } else if (type == GUST_H1_DATA) {
@@ -39,12 +54,19 @@ static int build(const char *raw, const gust__http_req_env *env,
       break;
   }
   gust_h1_free(h);
+  memset(copy, 'X', len);
+  free(copy);
   if (rc != 0) {
     gust_http_request_unref(req);
     return rc;
   }
   *out = req;
   return 0;
+}
+
+static int build(const char *raw, const gust__http_req_env *env,
+                 const gust_mem *mem, gust_http_request **out) {
+  return build_step(raw, strlen(raw), 0, env, mem, out);
 }
 
 static gust__http_req_env plain_env(void) {
@@ -741,6 +763,93 @@ static void test_refcount(void) {
   ok(gust_http_request_ref(NULL) == NULL, "refcount: NULL is a no-op");
 }
 
+/* One transcript of everything a request exposes. */
+static void describe(gust_http_request *req, gust_buf *tr) {
+  const gust_headers *hs = gust_http_request_headers(req);
+  const gust_http_args *a;
+  const gust_http_file *f;
+  const gust_cookies *c;
+  gust_slice n, v;
+  size_t it = 0;
+  gust_buf_printf(
+      tr, "%s %s %s %s %s %s %s %s %s|", gust_http_request_method(req),
+      gust_http_request_uri(req), gust_http_request_path(req),
+      gust_http_request_query(req), gust_http_request_version(req),
+      gust_http_request_remote_ip(req), gust_http_request_protocol(req),
+      gust_http_request_host(req), gust_http_request_host_name(req));
+  while (gust_headers_next(hs, &it, &n, &v))
+    gust_buf_printf(tr, "%.*s=%.*s;", (int)n.len, (const char *)n.ptr,
+                    (int)v.len, (const char *)v.ptr);
+  it = 0;
+  while (gust_headers_next(gust_http_request_trailers(req), &it, &n, &v))
+    gust_buf_printf(tr, "T%.*s=%.*s;", (int)n.len, (const char *)n.ptr,
+                    (int)v.len, (const char *)v.ptr);
+  v = gust_http_request_body(req);
+  gust_buf_printf(tr, "|%zu|", v.len);
+  it = 0;
+  if (gust_http_request_arguments(req, &a) == 0)
+    while (gust_http_args_next(a, &it, &n, &v) == 1)
+      gust_buf_printf(tr, "%.*s=%.*s;", (int)n.len, (const char *)n.ptr,
+                      (int)v.len, (const char *)v.ptr);
+  it = 0;
+  while (gust_http_request_files_next(req, &it, &f) == 1)
+    gust_buf_printf(tr, "F%.*s:%.*s;", (int)f->filename.len,
+                    (const char *)f->filename.ptr, (int)f->body.len,
+                    (const char *)f->body.ptr);
+  if (gust_http_request_cookies(req, &c) == 0)
+    gust_buf_printf(tr, "|c%zu", gust_cookies_count(c));
+}
+
+/* The same request fed whole and in pieces of every size from one byte
+ * up gives the same object. */
+static void test_splits(void) {
+  static const char *const trusted[] = {"5.5.5.5", NULL};
+  gust__http_req_env env = plain_env();
+  gust_buf raw, whole, tr;
+  gust_http_request *req;
+  size_t cut;
+  int bad = 0;
+  if (!tap_group("splits"))
+    return;
+  env.xheaders = 1;
+  env.trusted_downstream = trusted;
+  gust_buf_init(&raw, NULL);
+  gust_buf_init(&whole, NULL);
+  gust_buf_printf(&raw,
+                  "POST /up?q=1&q=%%41 HTTP/1.1\r\nHost: [::1]:81\r\n"
+                  "X-Forwarded-For: 4.4.4.4, 5.5.5.5\r\nX-Scheme: https\r\n"
+                  "Cookie: k=v; l=w\r\nTransfer-Encoding: chunked\r\n"
+                  "Content-Type: multipart/form-data; boundary=1234\r\n\r\n"
+                  "%zx\r\n%s\r\n0\r\nX-T: t\r\n\r\n",
+                  strlen(MP_BODY), MP_BODY);
+  req = must((const char *)raw.ptr, &env);
+  describe(req, &whole);
+  gust_http_request_unref(req);
+  is_str((const char *)whole.ptr,
+         "POST /up?q=1&q=%41 /up q=1&q=%41 HTTP/1.1 4.4.4.4 https [::1]:81 "
+         "[::1]|Host=[::1]:81;X-Forwarded-For=4.4.4.4, 5.5.5.5;"
+         "X-Scheme=https;Cookie=k=v; l=w;Transfer-Encoding=chunked;"
+         "Content-Type=multipart/form-data; boundary=1234;TX-T=t;|302|"
+         "q=1;q=A;x=y;x=;Fab.txt:Foo;Fp.png:\x89PNG;|c2",
+         "splits: whole request");
+  for (cut = 1; cut < raw.len; cut++) {
+    gust_http_request *r2;
+    gust_buf_init(&tr, NULL);
+    if (build_step((const char *)raw.ptr, raw.len, cut, &env, NULL, &r2) != 0) {
+      bad++;
+    } else {
+      describe(r2, &tr);
+      if (strcmp((const char *)tr.ptr, (const char *)whole.ptr) != 0)
+        bad++;
+      gust_http_request_unref(r2);
+    }
+    gust_buf_free(&tr);
+  }
+  is_int(bad, 0, "splits: every feed size gives the same request");
+  gust_buf_free(&raw);
+  gust_buf_free(&whole);
+}
+
 /* Retries a call once after GUST_ENOMEM (the failure injected is a single
  * one, so the retry must succeed). Any other code is a failure. */
 #define RETRY(bad, call)                                                       \
@@ -863,5 +972,6 @@ int main(void) {
   test_cookies();
   test_refcount();
   test_failmem();
+  test_splits();
   return done_testing();
 }
