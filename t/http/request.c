@@ -763,6 +763,38 @@ static void test_refcount(void) {
   ok(gust_http_request_ref(NULL) == NULL, "refcount: NULL is a no-op");
 }
 
+/* A field value the header map cannot hold (a control character let
+ * through by the parser's leniency flag) makes the constructor fail with
+ * GUST_EINVAL, leaking nothing. */
+static void test_einval(void) {
+  static const char raw[] = "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01z\r\n\r\n";
+  gust__http_req_env env = plain_env();
+  gust_h1_config cfg;
+  gust_h1 *h;
+  gust_h1_event ev;
+  gust_http_request *req = NULL;
+  gust_failmem fm;
+  if (!tap_group("einval"))
+    return;
+  gust_h1_config_init(&cfg);
+  cfg.flags |= GUST_H1_CTL_IN_VALUES;
+  if (gust_h1_new(&h, GUST_H1_SERVER, &cfg, NULL) != 0 ||
+      gust_h1_feed(h, raw, sizeof(raw) - 1) != 0)
+    bail_out("gust_h1");
+  gust_failmem_init(&fm, NULL);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_REQUEST, "einval: head parsed");
+  is_int(gust__http_request_new(&req, &fm.mem, &ev, &env), GUST_EINVAL,
+         "einval: control character refused");
+  ok(req == NULL, "einval: no request");
+  is_int((long long)fm.live_blocks, 0, "einval: nothing leaked");
+  ev.type = GUST_H1_DATA;
+  is_int(gust__http_request_new(&req, NULL, &ev, &env), GUST_EINVAL,
+         "einval: not a REQUEST event");
+  is_int(gust__http_request_new(&req, NULL, NULL, &env), GUST_EINVAL,
+         "einval: no event");
+  gust_h1_free(h);
+}
+
 /* One transcript of everything a request exposes. */
 static void describe(gust_http_request *req, gust_buf *tr) {
   const gust_headers *hs = gust_http_request_headers(req);
@@ -973,5 +1005,6 @@ int main(void) {
   test_refcount();
   test_failmem();
   test_splits();
+  test_einval();
   return done_testing();
 }
