@@ -3,7 +3,7 @@
 ## src/http/httpserver.c, t/http/httpserver*).
 pkginclude_HEADERS += include/gust/httpserver.h
 libgust_la_SOURCES += src/http/request_int.h
-libgust_la_SOURCES += src/http/httpserver.c src/http/request_standin.c \
+libgust_la_SOURCES += src/http/httpserver.c \
 	src/net/iostream_int.h
 
 # examples/hello: the benchmark and conformance target.
