@@ -5,6 +5,8 @@
 #include <gust/gzip.h>
 #include <gust/httpserver.h>
 
+#include <signal.h>
+
 #include "../net/tcp_common.h"
 #include "../proto/tls_common.h"
 
@@ -1035,6 +1037,7 @@ static void t_failmem(void) {
 }
 
 int main(void) {
+  signal(SIGPIPE, SIG_IGN);
   tc_make_certs();
   t_run_group("basic", &loop, t_basic);
   t_run_group("pipelining", &loop, t_pipelining);
