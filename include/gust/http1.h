@@ -124,7 +124,8 @@ typedef struct gust_h1_event {
 } gust_h1_event;
 
 /* Creates a connection for `role` with `cfg` (NULL = defaults) allocating
- * with `mem` (NULL = default). The field arrays are sized here, once.
+ * with `mem` (NULL = default). The field arrays start small and grow up
+ * to max_fields.
  * Stores the new object in *out. Returns 0, GUST_EINVAL (a zero limit) or
  * GUST_ENOMEM. The caller owns the object and frees it with
  * gust_h1_free(). */
@@ -170,6 +171,13 @@ GUST_EXTERN void gust_h1_set_max_body(gust_h1 *h, uint64_t max_body);
 /* Returns 1 while the connection can still carry another message after the
  * current exchange, 0 once it must close after it. */
 GUST_EXTERN int gust_h1_keep_alive(const gust_h1 *h);
+
+/* Returns the bytes fed and not consumed yet, a slice valid until the next
+ * call on the connection (ends the validity of the last event's slices).
+ * After a REQUEST event these are the bytes past the head (for handing the
+ * connection to another protocol); after NEED_DATA in the head state, an
+ * incomplete head. */
+GUST_EXTERN gust_slice gust_h1_unread(gust_h1 *h);
 
 /* ---------------------------------------------------------------- */
 /* Serializer: the bytes go to the connection's output queue.         */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/base_int.h"
+#include "net/iostream_int.h"
 
 #define DEFAULT_MAX_BUFFER ((size_t)104857600)
 #define DEFAULT_CHUNK      ((size_t)65536)
@@ -74,6 +75,7 @@ struct gust_iostream {
   gust_iostream_data_cb rcb;
   void *rud;
   int in_read;
+  int rpaused; /* gust__iostream_set_paused(): no reading, no delivery */
 
   /* PCRE2 contexts routed to `mem`, created on first use. */
   pcre2_general_context *pgen;
@@ -427,11 +429,25 @@ const char *gust_iostream_call_error(const gust_iostream *s) {
 static int want_read(const gust_iostream *s) {
   if (s->closed || s->eof || s->tcp == NULL)
     return 0;
-  if (s->rkind != R_NONE)
-    return 1;
   if (s->tls != NULL && !s->hs_done)
     return 1;
+  if (s->rpaused)
+    return 0;
+  if (s->rkind != R_NONE)
+    return 1;
   return s->close_cb != NULL && s->rbuf.len == 0;
+}
+
+/* One read buffer shared by the streaming reads of a thread: the backends
+ * call on_alloc() right before reading and on_read() right after, and a
+ * streaming read hands the bytes over at once, so a connection holds no
+ * read buffer between reads. */
+#define SCRATCH_SIZE 65536
+static _Thread_local uint8_t scratch[SCRATCH_SIZE];
+
+static int streaming(const gust_iostream *s) {
+  return s->rkind == R_CLOSE && s->rcb != NULL && !s->rpaused && !s->in_read &&
+         s->tls == NULL && s->rbuf.len == 0;
 }
 
 static void on_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
@@ -439,6 +455,11 @@ static void on_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
   GUST__UNUSED(suggested);
   buf->base = NULL;
   buf->len = 0;
+  if (streaming(s) && s->chunk <= SCRATCH_SIZE) {
+    buf->base = scratch;
+    buf->len = s->chunk;
+    return;
+  }
   if (s->tls != NULL) {
     buf->base = s->tlsin;
     buf->len = s->chunk;
@@ -585,6 +606,19 @@ static void on_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
         tls_fail(s, rc);
       else
         tls_step(s);
+    } else if (buf->base == scratch) {
+      gust_slice d;
+      d.ptr = scratch;
+      d.len = (size_t)nread;
+      if (streaming(s)) {
+        s->in_read = 1;
+        s->rcb(s, d, s->rud);
+        s->in_read = 0;
+      } else if (gust_buf_append(&s->rbuf, d.ptr, d.len) < 0) {
+        read_error(s, GUST_ENOMEM);
+      } else {
+        check_max_buffer(s);
+      }
     } else {
       gust_buf_commit(&s->rbuf, (size_t)nread);
       check_max_buffer(s);
@@ -763,6 +797,8 @@ static void try_read(gust_iostream *s) {
   while (s->rkind != R_NONE) {
     size_t pos = 0;
     int rc;
+    if (s->rkind == R_CLOSE && s->rcb != NULL && s->rpaused)
+      break;
     if (s->rkind == R_CLOSE && s->rcb != NULL && s->rbuf.len > 0) {
       /* Streaming: hand the bytes over and keep the buffer empty. */
       gust_buf tmp = s->rbuf;
@@ -1259,3 +1295,42 @@ gust_tls *gust_iostream_tls(const gust_iostream *s) { return s->tls; }
 gust_tcp *gust_iostream_tcp(const gust_iostream *s) { return s->tcp; }
 
 gust_loop *gust_iostream_loop(const gust_iostream *s) { return s->loop; }
+
+/* ------------------------------------------------------------------ */
+/* Internal controls for the HTTP server (iostream_int.h)               */
+/* ------------------------------------------------------------------ */
+
+void gust__iostream_set_paused(gust_iostream *s, int paused) {
+  paused = paused != 0;
+  if (s->rpaused == paused)
+    return;
+  s->rpaused = paused;
+  if (s->closed)
+    return;
+  s->busy++;
+  if (paused)
+    update_reading(s);
+  else
+    try_read(s);
+  s->busy--;
+  maybe_free(s);
+}
+
+int gust__iostream_stop_stream(gust_iostream *s) {
+  gust_future *f;
+  if (s->rkind != R_CLOSE || s->rcb == NULL)
+    return GUST_ESTATE;
+  f = s->rf;
+  clear_read(s);
+  s->rpaused = 0;
+  gust_future_set_result(f, NULL, NULL);
+  gust_future_unref(f);
+  if (!s->closed && !s->in_read)
+    update_reading(s);
+  return 0;
+}
+
+void gust__iostream_trim(gust_iostream *s) {
+  if (s->rbuf.len == 0 && !s->in_read)
+    gust_buf_free(&s->rbuf);
+}
