@@ -1,3 +1,14 @@
 ## HTTP server benchmark against nginx and Tornado, and the black-box
 ## interop tests of the HTTP server with real peers (bench/server*,
 ## t/interop/httpserver*).
+
+# `make bench-server`: examples/hello against nginx and Tornado (wrk, idle
+# connection memory); extra arguments through BENCH_SERVER_ARGS, e.g.
+# `make bench-server BENCH_SERVER_ARGS="--seconds 10 --rounds 5"`.
+bench-server: all
+	top_builddir='$(abs_top_builddir)' \
+	  bash $(srcdir)/bench/server $(BENCH_SERVER_ARGS)
+.PHONY: bench-server
+
+EXTRA_DIST += bench/server bench/server_tornado.py bench/server_idle.py \
+	scripts/deps/httpserver.list doc/httpserver-bench.md
