@@ -12,3 +12,13 @@ bench-server: all
 
 EXTRA_DIST += bench/server bench/server_tornado.py bench/server_idle.py \
 	scripts/deps/httpserver.list doc/httpserver-bench.md
+
+# Interop tests of the HTTP server with real peers over loopback: curl and
+# Tornado's HTTP client against examples/hello, and HTTPS (curl --cacert,
+# Tornado with ca_certs) against t/interop/https_server. Each skips without
+# its peer, except under CI=true where it fails.
+HTTPSERVER_INTEROP_TESTS = t/interop/httpserver_curl.sh \
+	t/interop/httpserver_tornado.sh t/interop/httpserver_tls.sh
+TESTS += $(HTTPSERVER_INTEROP_TESTS)
+EXTRA_DIST += $(HTTPSERVER_INTEROP_TESTS) t/interop/httpserver_common.sh \
+	t/interop/httpserver_client.py
