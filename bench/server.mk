@@ -22,3 +22,7 @@ HTTPSERVER_INTEROP_TESTS = t/interop/httpserver_curl.sh \
 TESTS += $(HTTPSERVER_INTEROP_TESTS)
 EXTRA_DIST += $(HTTPSERVER_INTEROP_TESTS) t/interop/httpserver_common.sh \
 	t/interop/httpserver_client.py
+
+# The HTTPS server the TLS interop test drives.
+check_PROGRAMS += t/interop/https_server
+t_interop_https_server_SOURCES = t/interop/https_server.c
