@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -134,6 +135,14 @@ int main(int argc, char **argv) {
   int port = 8888, workers = 0, i, rc, fds[16];
   size_t nfds = 0;
   gust_loop *loop;
+  struct rlimit rl;
+  /* a peer gone mid-write is an error code, not a signal */
+  signal(SIGPIPE, SIG_IGN);
+  /* serve as many connections as the hard limit allows */
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   for (i = 1; i < argc; i++) {
     if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--port") == 0) &&
         i + 1 < argc)
@@ -170,7 +179,11 @@ int main(int argc, char **argv) {
     if (rc != 0)
       return rc == 1 ? 0 : 1;
 #ifdef __linux__
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) /* the parent died before prctl() */
+      return 0;
 #endif
   }
   if (gust_loop_new(&loop, NULL) != 0 ||

@@ -65,7 +65,10 @@ struct gust__http_conn {
   unsigned h1_paused : 1; /* h1 waits for our response */
   unsigned soon : 1;      /* a drive() is scheduled */
   unsigned flushing_close : 1;
-  int resp_state; /* 0, 1 started, 2 finished */
+  unsigned wait_hr : 1;    /* the wait came from headers_received */
+  int resp_state;          /* 0, 1 started, 2 finished */
+  uint64_t content_length; /* of the request, with HAS_LENGTH */
+  uint64_t max_body;       /* this request's limit */
 };
 
 struct gust_http_server {
@@ -73,7 +76,8 @@ struct gust_http_server {
   const gust_mem *mem;
   gust_http_server_opts opts;
   gust_h1_config h1cfg;
-  char **trusted; /* NULL-terminated copy */
+  uint64_t max_body; /* h1 gets no limit: checked per request here */
+  char **trusted;    /* NULL-terminated copy */
   const char *protocol;
   gust_iostream_opts stream_opts;
   int has_stream_opts;
@@ -290,6 +294,8 @@ static void on_data(gust_iostream *s, gust_slice data, void *ud) {
   drive(c);
 }
 
+static int body_start(gust__http_conn *c);
+
 static void on_wait_done(gust_future *f, void *ud) {
   gust__http_conn *c = ud;
   int err = gust_future_error(f);
@@ -297,10 +303,15 @@ static void on_wait_done(gust_future *f, void *ud) {
     c->wait = NULL;
   gust_future_unref(f);
   if (!c->dead && !c->closing) {
-    if (err != 0)
+    if (err != 0) {
       conn_close(c);
-    else
+    } else {
+      if (c->wait_hr) {
+        c->wait_hr = 0;
+        body_start(c);
+      }
       drive(c);
+    }
   }
   conn_unref(c);
 }
@@ -340,7 +351,7 @@ static void request_done(gust__http_conn *c) {
   release_request(c, 0);
   c->resp_state = 0;
   c->hr_done = c->final_sent = c->msg_done = 0;
-  c->has_body = c->expect_100 = c->discard = c->zip_pump = 0;
+  c->has_body = c->expect_100 = c->discard = c->zip_pump = c->wait_hr = 0;
   c->body_deadline = 0;
   if (srv->idle > 0)
     c->idle_deadline = gust_loop_now(srv->loop) + srv->idle;
@@ -355,6 +366,40 @@ static void maybe_continue(gust__http_conn *c) {
     if (gust_h1_send_continue(c->h1) == 0 && !c->in_drive)
       flush_out(c, NULL);
   }
+}
+
+/* A body over the limit, seen from its Content-Length once the delegate
+ * had its say: 413 (Tornado: 400) and close. */
+static void too_large(gust__http_conn *c) {
+  char ip[64], head[160];
+  int n;
+  gust_log(GUST_LOG_GENERAL, GUST_LOG_INFO,
+           "Malformed HTTP message from %s: %s", peer_str(c, ip, sizeof(ip)),
+           "Content-Length too long");
+  if (c->srv->opts.tornado_errors)
+    n = snprintf(head, sizeof(head), "HTTP/1.1 400 Bad Request\r\n\r\n");
+  else
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 413 %s\r\nConnection: close\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 gust_h1_reason(413));
+  if (c->resp_state == 0 && !c->closing &&
+      gust_iostream_write(c->stream, head, (size_t)n, NULL) == 0) {
+    c->resp_state = 2;
+    close_after_flush(c);
+    return;
+  }
+  conn_close(c);
+}
+
+/* The body is about to be read (headers_received done). */
+static int body_start(gust__http_conn *c) {
+  if (c->content_length > c->max_body) {
+    too_large(c);
+    return 0;
+  }
+  maybe_continue(c);
+  return 0;
 }
 
 static int on_request(gust__http_conn *c, const gust_h1_event *ev) {
@@ -379,12 +424,16 @@ static int on_request(gust__http_conn *c, const gust_h1_event *ev) {
   c->has_body = (ev->head & GUST_H1_HEAD_CHUNKED) ||
                 ((ev->head & GUST_H1_HEAD_HAS_LENGTH) && ev->content_length);
   c->expect_100 = (ev->head & GUST_H1_HEAD_EXPECT_100) != 0;
+  c->content_length =
+      (ev->head & GUST_H1_HEAD_HAS_LENGTH) ? ev->content_length : 0;
+  c->max_body = srv->max_body;
+  gust_h1_set_max_body(c->h1, c->max_body);
   if (c->has_body && srv->opts.body_timeout > 0)
     c->body_deadline = gust_loop_now(srv->loop) + srv->opts.body_timeout;
   if (srv->opts.decompress_request) {
     rc = gust_zip_body_start(&c->zip, srv->mem,
                              (gust_headers *)gust_http_request_headers(req), 0,
-                             srv->h1cfg.chunk_size, srv->h1cfg.max_body);
+                             srv->h1cfg.chunk_size, srv->max_body);
     if (rc < 0)
       return rc;
   }
@@ -406,11 +455,12 @@ static int on_request(gust__http_conn *c, const gust_h1_event *ev) {
       gust_future_unref(w);
       return rc;
     }
-    if (w != NULL)
+    if (w != NULL) {
+      c->wait_hr = 1;
       return take_wait(c, w);
+    }
   }
-  maybe_continue(c);
-  return 0;
+  return body_start(c);
 }
 
 static int deliver(gust__http_conn *c, gust_slice piece) {
@@ -723,8 +773,12 @@ static int server_new(gust_http_server **out, gust_loop *loop,
     gust_h1_config_init(&srv->h1cfg);
   srv->h1cfg.max_head =
       opts->max_header_size ? opts->max_header_size : DEFAULT_MAX_HEADER;
-  srv->h1cfg.max_body =
+  srv->max_body =
       opts->max_body_size ? opts->max_body_size : (uint64_t)DEFAULT_MAX_BODY;
+  /* Content-Length is checked after headers_received (which may raise the
+   * limit, as Tornado's set_max_body_size); chunked totals by h1 with the
+   * limit set per request */
+  srv->h1cfg.max_body = UINT64_MAX;
   srv->h1cfg.chunk_size = opts->chunk_size ? opts->chunk_size : DEFAULT_CHUNK;
   if (opts->no_keep_alive)
     srv->h1cfg.flags |= GUST_H1_NO_KEEP_ALIVE;
@@ -1016,6 +1070,7 @@ int gust_http_request_set_max_body_size(gust_http_request *req,
   if (c == NULL || c->msg_done)
     return GUST_ESTATE;
   gust_h1_set_max_body(c->h1, max_body);
+  c->max_body = max_body;
   return 0;
 }
 
