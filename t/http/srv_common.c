@@ -467,8 +467,10 @@ long resp_parse(const uint8_t *in, size_t len, int no_body, int eof, resp *r) {
   r->clen = 0;
   r->chunked = 0;
   r->body.len = 0;
-  if (resp_header(r, "Connection", v, sizeof(v)) && strcasestr(v, "close"))
-    r->conn_close = 1;
+  if (resp_header(r, "Connection", v, sizeof(v)))
+    for (const char *c = v; *c != '\0'; c++)
+      if (strncasecmp(c, "close", 5) == 0)
+        r->conn_close = 1;
   if (resp_header(r, "Transfer-Encoding", v, sizeof(v))) {
     if (strcasecmp(v, "chunked") != 0)
       return -1;

@@ -112,7 +112,7 @@ int main(void) {
     struct pollfd p[1000];
     for (int i = b; i < e; i++) {
       p[i - b].fd = fds[i];
-      p[i - b].events = POLLIN | POLLRDHUP;
+      p[i - b].events = POLLIN;
       p[i - b].revents = 0;
     }
     if (poll(p, (nfds_t)(e - b), 0) > 0)

@@ -346,6 +346,9 @@ static void run_vector(int port, const vec *v) {
     ok(0, "%s: connect (%s)", v->name, strerror(errno));
     return;
   }
+  /* A conforming server answers and closes at once; a lenient one would
+   * keep the connection open: do not wait for it the full I/O timeout. */
+  conn_set_rcvtimeo(fd, 10);
   dbuf_add(&out, v->bytes, v->len);
   dbuf_adds(&out, v->kind == ACCEPT ? FOLLOW : SMUGGLED);
   int sent = send_all(fd, out.p, out.len);
@@ -497,7 +500,7 @@ static void test_splits(int port, const char *name, const char *req, int status,
     if (!fine && bad++ == 0)
       diag("%s: first failure %s", name,
            i <= n ? "at a split point" : "one byte at a time");
-    if (!fine && i <= n)
+    if (!fine && i <= n && bad <= 5)
       diag("%s: split at %zu fails", name, i);
     if (fd >= 0)
       close(fd);
