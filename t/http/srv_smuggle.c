@@ -14,9 +14,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "srv_common.h"
@@ -328,6 +330,11 @@ static void build_limits(void) {
   dbuf_adds(b, "0\r\n\r\n");
   add_big("tiny-chunk flood", b, REJECT_BODY, 400);
 
+  b = &bigbuf[6]; /* C7: Content-Length over the body limit */
+  dbuf_adds(b, "POST /missing HTTP/1.1\r\nHost: a\r\n"
+               "Content-Length: 104857601\r\n\r\nhello");
+  add_big("Content-Length over 104857600", b, REJECT, 413);
+
   b = &bigbuf[5]; /* L5: the skipped empty lines count toward the head */
   for (int i = 0; i < 33000; i++)
     dbuf_adds(b, "\r\n");
@@ -416,6 +423,59 @@ static void run_vector(int port, const vec *v) {
   resp_free(&r1);
   resp_free(&r2);
   dbuf_free(&out);
+  dbuf_free(&got);
+}
+
+/* K8: a chunked body whose running total passes the body limit gets 413
+ * and a close. The body is sent while watching for the answer, and sending
+ * stops once it arrives, so that the server never has to reset. */
+static void test_chunked_over_limit(int port) {
+  static const char head[] = "POST /missing HTTP/1.1\r\nHost: a\r\n" TEC "\r\n";
+  static uint8_t chunk[1024 * 1024 + 16];
+  uint64_t limit = 104857600, sent = 0;
+  int hl = snprintf((char *)chunk, 16, "%x\r\n", 1024 * 1024);
+  memset(chunk + hl, 'z', 1024 * 1024);
+  memcpy(chunk + hl + 1024 * 1024, "\r\n", 2);
+  size_t clen = (size_t)hl + 1024 * 1024 + 2, pos = clen;
+  dbuf got = {0};
+  resp r;
+  memset(&r, 0, sizeof(r));
+  int fd = conn_open(port);
+  int fine = fd >= 0 && send_str(fd, head) == 0;
+  double last = now_sec();
+  while (fine && got.len == 0 && now_sec() - last < SRV_IO_TIMEOUT) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (sent <= limit + 4 * 1024 * 1024)
+      p.events |= POLLOUT;
+    if (poll(&p, 1, 1000) <= 0)
+      continue;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR))
+      break;
+    if (pos == clen) {
+      pos = 0;
+      sent += 1024 * 1024;
+    }
+    ssize_t w = send(fd, chunk + pos, clen - pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) {
+      pos += (size_t)w;
+      last = now_sec();
+    } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+      break;
+    }
+  }
+  int rc = fd >= 0 ? read_to_eof(fd, &got) : -1;
+  long used = got.len ? resp_parse(got.p, got.len, 0, 1, &r) : 0;
+  is_int(used > 0 ? r.status : -1, 413,
+         "chunked body over 104857600 bytes: status (%llu MiB sent)",
+         (unsigned long long)(sent >> 20));
+  ok(used > 0 && r.conn_close,
+     "chunked body over the limit: Connection: close");
+  ok(sent > limit - 2 * 1024 * 1024,
+     "chunked body over the limit: answered only near the limit");
+  is_int(rc, 0, "chunked body over the limit: the server closes");
+  if (fd >= 0)
+    close(fd);
+  resp_free(&r);
   dbuf_free(&got);
 }
 
@@ -528,6 +588,7 @@ int main(void) {
       run_vector(s.port, &big[i]);
     for (size_t i = 0; i < nbig; i++)
       dbuf_free(&bigbuf[i]);
+    test_chunked_over_limit(s.port);
   }
   if (tap_group("pipelining"))
     test_pipelining(s.port);
