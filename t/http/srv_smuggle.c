@@ -230,8 +230,8 @@ static const vec vectors[] = {
     {"method GET/", V("GET/ / HTTP/1.1\r\nHost: a\r\n\r\n"), REJECT, 400, NULL},
     {"asterisk-form with GET", V("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), REJECT,
      400, NULL},
-    {"authority-form with GET", V("GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n"),
-     REJECT, 400, NULL},
+    {"authority-form with GET",
+     V("GET 127.0.0.1:8080 HTTP/1.1\r\nHost: a\r\n\r\n"), REJECT, 400, NULL},
     {"version HTTP/1.10", V("GET / HTTP/1.10\r\nHost: a\r\n\r\n"), REJECT, 400,
      NULL},
     {"version HTTP/01.1", V("GET / HTTP/01.1\r\nHost: a\r\n\r\n"), REJECT, 400,
@@ -538,15 +538,16 @@ static void test_splits(int port, const char *name, const char *req, int status,
     memset(&r, 0, sizeof(r));
     int fd = conn_open(port);
     int fine = fd >= 0;
+    /* A rejecting server may close before the last bytes: a failed send
+     * only ends the sending, the response decides. */
     if (fine && i <= n) {
-      fine = send_all(fd, req, i) == 0;
-      usleep(2000);
-      fine = fine && send_all(fd, req + i, n - i) == 0;
-    } else if (fine) {
-      for (size_t j = 0; fine && j < n; j++) {
-        fine = send_all(fd, req + j, 1) == 0;
-        usleep(300);
+      if (send_all(fd, req, i) == 0) {
+        usleep(2000);
+        send_all(fd, req + i, n - i);
       }
+    } else if (fine) {
+      for (size_t j = 0; j < n && send_all(fd, req + j, 1) == 0; j++)
+        usleep(300);
     }
     fine = fine && read_response(fd, &in, 0, &r) == 1 && r.status == status;
     if (fine && body != NULL)
