@@ -171,6 +171,13 @@ GUST_EXTERN void gust_h1_set_max_body(gust_h1 *h, uint64_t max_body);
  * current exchange, 0 once it must close after it. */
 GUST_EXTERN int gust_h1_keep_alive(const gust_h1 *h);
 
+/* Returns the bytes fed and not consumed yet, a slice valid until the next
+ * call on the connection (ends the validity of the last event's slices).
+ * After a REQUEST event these are the bytes past the head (for handing the
+ * connection to another protocol); after NEED_DATA in the head state, an
+ * incomplete head. */
+GUST_EXTERN gust_slice gust_h1_unread(gust_h1 *h);
+
 /* ---------------------------------------------------------------- */
 /* Serializer: the bytes go to the connection's output queue.         */
 /* ---------------------------------------------------------------- */

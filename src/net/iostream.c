@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/base_int.h"
+#include "net/iostream_int.h"
 
 #define DEFAULT_MAX_BUFFER ((size_t)104857600)
 #define DEFAULT_CHUNK      ((size_t)65536)
@@ -74,6 +75,7 @@ struct gust_iostream {
   gust_iostream_data_cb rcb;
   void *rud;
   int in_read;
+  int rpaused; /* gust__iostream_set_paused(): no reading, no delivery */
 
   /* PCRE2 contexts routed to `mem`, created on first use. */
   pcre2_general_context *pgen;
@@ -427,9 +429,11 @@ const char *gust_iostream_call_error(const gust_iostream *s) {
 static int want_read(const gust_iostream *s) {
   if (s->closed || s->eof || s->tcp == NULL)
     return 0;
-  if (s->rkind != R_NONE)
-    return 1;
   if (s->tls != NULL && !s->hs_done)
+    return 1;
+  if (s->rpaused)
+    return 0;
+  if (s->rkind != R_NONE)
     return 1;
   return s->close_cb != NULL && s->rbuf.len == 0;
 }
@@ -763,6 +767,8 @@ static void try_read(gust_iostream *s) {
   while (s->rkind != R_NONE) {
     size_t pos = 0;
     int rc;
+    if (s->rkind == R_CLOSE && s->rcb != NULL && s->rpaused)
+      break;
     if (s->rkind == R_CLOSE && s->rcb != NULL && s->rbuf.len > 0) {
       /* Streaming: hand the bytes over and keep the buffer empty. */
       gust_buf tmp = s->rbuf;
@@ -1259,3 +1265,42 @@ gust_tls *gust_iostream_tls(const gust_iostream *s) { return s->tls; }
 gust_tcp *gust_iostream_tcp(const gust_iostream *s) { return s->tcp; }
 
 gust_loop *gust_iostream_loop(const gust_iostream *s) { return s->loop; }
+
+/* ------------------------------------------------------------------ */
+/* Internal controls for the HTTP server (iostream_int.h)               */
+/* ------------------------------------------------------------------ */
+
+void gust__iostream_set_paused(gust_iostream *s, int paused) {
+  paused = paused != 0;
+  if (s->rpaused == paused)
+    return;
+  s->rpaused = paused;
+  if (s->closed)
+    return;
+  s->busy++;
+  if (paused)
+    update_reading(s);
+  else
+    try_read(s);
+  s->busy--;
+  maybe_free(s);
+}
+
+int gust__iostream_stop_stream(gust_iostream *s) {
+  gust_future *f;
+  if (s->rkind != R_CLOSE || s->rcb == NULL)
+    return GUST_ESTATE;
+  f = s->rf;
+  clear_read(s);
+  s->rpaused = 0;
+  gust_future_set_result(f, NULL, NULL);
+  gust_future_unref(f);
+  if (!s->closed && !s->in_read)
+    update_reading(s);
+  return 0;
+}
+
+void gust__iostream_trim(gust_iostream *s) {
+  if (s->rbuf.len == 0 && !s->in_read)
+    gust_buf_free(&s->rbuf);
+}

@@ -636,3 +636,11 @@ const char *gust_h1_event_name(int type) {
     return "?";
   return names[type];
 }
+
+gust_slice gust_h1_unread(gust_h1 *h) {
+  gust_slice s;
+  flush_pending(h);
+  s.ptr = h->ext_len != 0 ? h->ext : NULL;
+  s.len = h->ext_len;
+  return s;
+}
