@@ -1,11 +1,14 @@
 /* hello: the HTTP server's benchmark and conformance target.
  *
  *   examples/hello [-p PORT] [--host ADDR] [--workers N]
+ *                  [--idle-timeout SECONDS] [--body-timeout SECONDS]
  *
  * GET/HEAD / answers 200 text/plain "Hello, World!"; POST /echo answers
  * 200 with the request body, streamed back as it arrives (any size, flat
  * memory); anything else is 404. Prints "listening on PORT" once it
- * listens (port 0 picks one). SIGTERM/SIGINT shut it down gracefully. */
+ * listens (port 0 picks one). SIGTERM/SIGINT shut it down gracefully.
+ * --idle-timeout and --body-timeout set the server's
+ * idle_connection_timeout and body_timeout (the slowloris tests). */
 #include <gust/httpserver.h>
 
 #include <signal.h>
@@ -118,7 +121,9 @@ static void stop_cb(gust_loop *loop, void *ud) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: hello [-p PORT] [--host ADDR] [--workers N]\n");
+  fprintf(stderr, "usage: hello [-p PORT] [--host ADDR] [--workers N]\n"
+                  "             [--idle-timeout SECONDS] "
+                  "[--body-timeout SECONDS]\n");
   exit(2);
 }
 
@@ -134,6 +139,8 @@ int main(int argc, char **argv) {
   int port = 8888, workers = 0, i, rc, fds[16];
   size_t nfds = 0;
   gust_loop *loop;
+  gust_http_server_opts opts;
+  memset(&opts, 0, sizeof(opts));
   for (i = 1; i < argc; i++) {
     if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--port") == 0) &&
         i + 1 < argc)
@@ -142,6 +149,10 @@ int main(int argc, char **argv) {
       host = argv[++i];
     else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
       workers = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc)
+      opts.idle_connection_timeout = atof(argv[++i]);
+    else if (strcmp(argv[i], "--body-timeout") == 0 && i + 1 < argc)
+      opts.body_timeout = atof(argv[++i]);
     else
       usage();
   }
@@ -174,7 +185,7 @@ int main(int argc, char **argv) {
 #endif
   }
   if (gust_loop_new(&loop, NULL) != 0 ||
-      gust_http_server_new(&server, loop, NULL, start_request, NULL, NULL) !=
+      gust_http_server_new(&server, loop, &opts, start_request, NULL, NULL) !=
           0) {
     fprintf(stderr, "hello: out of memory\n");
     return 1;
