@@ -40,9 +40,16 @@ static int echo_start(gust_http_request *req) {
   gust_headers_init(&h, NULL);
   rc = gust_headers_add_str(&h, "Content-Type", "application/octet-stream");
   if (rc == 0 && gust_headers_get(gust_http_request_headers(req),
-                                  "Content-Length", &cl) == 0)
-    rc = gust_headers_add(&h, "Content-Length", 14, (const char *)cl.ptr,
-                          cl.len);
+                                  "Content-Length", &cl) == 0) {
+    /* The server accepted it: one number, or a list of identical ones
+     * ("5, 5"), of which the first is sent back. */
+    size_t n = 0;
+    while (n < cl.len && cl.ptr[n] != ',')
+      n++;
+    while (n > 0 && (cl.ptr[n - 1] == ' ' || cl.ptr[n - 1] == '\t'))
+      n--;
+    rc = gust_headers_add(&h, "Content-Length", 14, (const char *)cl.ptr, n);
+  }
   if (rc == 0)
     rc = gust_http_response_start(req, 200, NULL, &h, NULL);
   gust_headers_free(&h);
@@ -91,8 +98,11 @@ static int start_request(gust_http_server *srv, gust_http_request *req,
   (void)ud;
   if (strcmp(p, "/") == 0 && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0))
     k = K_HELLO;
-  else if (strcmp(p, "/echo") == 0 && strcmp(m, "POST") == 0)
+  else if (strcmp(p, "/echo") == 0 && strcmp(m, "POST") == 0) {
     k = K_ECHO;
+    /* any size: the echo streams with flat memory */
+    gust_http_request_set_max_body_size(req, UINT64_MAX);
+  }
   *delegate = &DELEGATE;
   *ctx = kind_ctx(k);
   return 0;
