@@ -60,6 +60,13 @@ int main(void) {
   int up = conn_open(s.port);
   ok(up >= 0 && send_str(up, head) == 0 && send_all(up, body, BODY / 2) == 0,
      "upload in flight: head and half of the body sent");
+  /* A second one with only its head sent: hello starts the echo response
+   * with the first body bytes, so this response begins after the signal
+   * and must say Connection: close. */
+  int up2 = conn_open(s.port);
+  ok(up2 >= 0 && send_str(up2, "POST /echo HTTP/1.1\r\nHost: a\r\n"
+                               "Content-Length: 5\r\n\r\n") == 0,
+     "second upload in flight: head sent");
   usleep(300000);
   /* Did the echo start its response before the signal? Then its head
    * cannot carry Connection: close. */
@@ -111,6 +118,21 @@ int main(void) {
   resp_free(&r);
   dbuf_free(&in);
 
+  /* The second upload, whose response starts now. */
+  memset(&r, 0, sizeof(r));
+  got = up2 >= 0 && send_str(up2, "hello") == 0 ? read_response(up2, &in, 0, &r)
+                                                : -1;
+  ok(got == 1 && r.status == 200 && r.body.len == 5 &&
+         memcmp(r.body.p, "hello", 5) == 0,
+     "the second upload completes with 200 and its body");
+  ok(got == 1 && r.conn_close,
+     "a response begun after SIGTERM carries Connection: close");
+  ok(up2 >= 0 && read_to_eof(up2, &rest) == 0 && rest.len == 0,
+     "the second upload's connection is closed after the response");
+  dbuf_free(&rest);
+  resp_free(&r);
+  dbuf_free(&in);
+
   int st = srv_wait(&s, SRV_IO_TIMEOUT);
   ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
      "hello exits 0 (status %d)", st);
@@ -121,5 +143,7 @@ int main(void) {
       close(idle[i]);
   if (up >= 0)
     close(up);
+  if (up2 >= 0)
+    close(up2);
   return done_testing();
 }
