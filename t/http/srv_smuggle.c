@@ -171,6 +171,13 @@ static const vec vectors[] = {
      REJECT_BODY, 400, NULL},
     {"chunk data ended by bare LF", V(PE TEC "\r\n5\r\nhello\n0\r\n\r\n"),
      REJECT_BODY, 400, NULL},
+    /* The same where the body is read before answering (no echo). */
+    {"chunk data not ended by CRLF, no echo",
+     V("POST /missing HTTP/1.1\r\nHost: a\r\n" TEC "\r\n5\r\nhelloXX0\r\n\r\n"),
+     REJECT, 400, NULL},
+    {"chunk data ended by bare LF, no echo",
+     V("POST /missing HTTP/1.1\r\nHost: a\r\n" TEC "\r\n5\r\nhello\n0\r\n\r\n"),
+     REJECT, 400, NULL},
     {"data instead of CRLF after last chunk", V(PE TEC "\r\n0\r\nXX\r\n\r\n"),
      REJECT, 400, NULL},
     {"NUL in field name", V(PE "X\0Y: a\r\nContent-Length: 0\r\n\r\n"), REJECT,
@@ -338,11 +345,11 @@ static void build_limits(void) {
   add_big("chunk extensions over 4096 bytes", b, REJECT, 400, 0);
 
   b = &bigbuf[4]; /* K6: tiny-chunk flood */
-  dbuf_adds(b, PE TEC "\r\n");
+  dbuf_adds(b, "POST /missing HTTP/1.1\r\nHost: a\r\n" TEC "\r\n");
   for (int i = 0; i < 40000; i++)
     dbuf_adds(b, "1\r\nx\r\n");
   dbuf_adds(b, "0\r\n\r\n");
-  add_big("tiny-chunk flood", b, REJECT_BODY, 400, 1);
+  add_big("tiny-chunk flood", b, REJECT, 400, 1);
 
   b = &bigbuf[6]; /* C7: Content-Length over the body limit */
   dbuf_adds(b, "POST /missing HTTP/1.1\r\nHost: a\r\n"
