@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -150,6 +151,14 @@ int main(int argc, char **argv) {
   size_t nfds = 0;
   gust_loop *loop;
   gust_http_server_opts opts;
+  struct rlimit rl;
+  /* a peer gone mid-write is an error code, not a signal */
+  signal(SIGPIPE, SIG_IGN);
+  /* serve as many connections as the hard limit allows */
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   memset(&opts, 0, sizeof(opts));
   for (i = 1; i < argc; i++) {
     if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--port") == 0) &&

@@ -124,7 +124,8 @@ typedef struct gust_h1_event {
 } gust_h1_event;
 
 /* Creates a connection for `role` with `cfg` (NULL = defaults) allocating
- * with `mem` (NULL = default). The field arrays are sized here, once.
+ * with `mem` (NULL = default). The field arrays start small and grow up
+ * to max_fields.
  * Stores the new object in *out. Returns 0, GUST_EINVAL (a zero limit) or
  * GUST_ENOMEM. The caller owns the object and frees it with
  * gust_h1_free(). */

@@ -17,9 +17,11 @@ examples_hello_LDADD = libgust.la libgust-proto.la
 HTTPSERVER_TESTS = t/http/httpserver
 check_PROGRAMS += $(HTTPSERVER_TESTS)
 TESTS += $(HTTPSERVER_TESTS)
+VALGRIND_TESTS += $(HTTPSERVER_TESTS)
 t_http_httpserver_SOURCES = t/http/httpserver.c t/net/tcp_common.h \
 	t/proto/tls_common.h
 t_http_httpserver_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
 TESTS += t/http/hello.sh
 EXTRA_DIST += t/http/hello.sh
+EXTRA_DIST += doc/httpserver.md doc/design-httpserver.md

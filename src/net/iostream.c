@@ -438,11 +438,28 @@ static int want_read(const gust_iostream *s) {
   return s->close_cb != NULL && s->rbuf.len == 0;
 }
 
+/* One read buffer shared by the streaming reads of a thread: the backends
+ * call on_alloc() right before reading and on_read() right after, and a
+ * streaming read hands the bytes over at once, so a connection holds no
+ * read buffer between reads. */
+#define SCRATCH_SIZE 65536
+static _Thread_local uint8_t scratch[SCRATCH_SIZE];
+
+static int streaming(const gust_iostream *s) {
+  return s->rkind == R_CLOSE && s->rcb != NULL && !s->rpaused && !s->in_read &&
+         s->tls == NULL && s->rbuf.len == 0;
+}
+
 static void on_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
   gust_iostream *s = gust_tcp_data(tcp);
   GUST__UNUSED(suggested);
   buf->base = NULL;
   buf->len = 0;
+  if (streaming(s) && s->chunk <= SCRATCH_SIZE) {
+    buf->base = scratch;
+    buf->len = s->chunk;
+    return;
+  }
   if (s->tls != NULL) {
     buf->base = s->tlsin;
     buf->len = s->chunk;
@@ -589,6 +606,19 @@ static void on_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
         tls_fail(s, rc);
       else
         tls_step(s);
+    } else if (buf->base == scratch) {
+      gust_slice d;
+      d.ptr = scratch;
+      d.len = (size_t)nread;
+      if (streaming(s)) {
+        s->in_read = 1;
+        s->rcb(s, d, s->rud);
+        s->in_read = 0;
+      } else if (gust_buf_append(&s->rbuf, d.ptr, d.len) < 0) {
+        read_error(s, GUST_ENOMEM);
+      } else {
+        check_max_buffer(s);
+      }
     } else {
       gust_buf_commit(&s->rbuf, (size_t)nread);
       check_max_buffer(s);

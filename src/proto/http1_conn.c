@@ -90,7 +90,9 @@ int gust_h1_new(gust_h1 **out, gust_h1_role role, const gust_h1_config *cfg,
   h->role = role;
   gust_buf_init(&h->in, mem);
   gust_buf_init(&h->out, mem);
-  cap = cfg->max_fields < 256 ? cfg->max_fields : 256;
+  /* small at first (an idle connection holds little); the parser grows
+   * the arrays up to max_fields */
+  cap = cfg->max_fields < 16 ? cfg->max_fields : 16;
   h->foff = gust__malloc(mem, cap * sizeof(*h->foff));
   h->fields = gust__malloc(mem, cap * sizeof(*h->fields));
   if (h->foff == NULL || h->fields == NULL) {

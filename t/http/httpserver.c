@@ -5,7 +5,10 @@
 #include <gust/gzip.h>
 #include <gust/httpserver.h>
 
+#include <signal.h>
+
 #include "../net/tcp_common.h"
+#include "../proto/tls_common.h"
 
 static gust_loop *loop;
 
@@ -928,7 +931,114 @@ static void t_callback_api(void) {
   gust_http_server_free(srv);
 }
 
+static void fin_proto(gust_http_request *req, app *a) {
+  const char *p = gust_http_request_protocol(req);
+  (void)a;
+  gust_http_respond(req, 200, "text/plain", p, strlen(p));
+}
+
+static void t_tls(void) {
+  gust_tls_ctx *sctx =
+      tc_server_ctx("server", GUST_TLS_CLIENT_AUTH_NONE, NULL, 0);
+  gust_tls_ctx *cctx = tc_client_ctx("ca.pem", NULL, NULL, 0);
+  gust_http_server_opts o;
+  gust_tcp_connect_opts co;
+  gust_tcp_client *tc;
+  gust_future *f, *rf;
+  gust_iostream *st;
+  app *a = app_new();
+  gust_http_server *srv;
+  gust_slice got;
+  memset(&o, 0, sizeof(o));
+  o.tls = sctx;
+  srv = srv_new(a, &o);
+  a->fin = fin_proto;
+  gust_tcp_client_new(&tc, loop, NULL, NULL);
+  memset(&co, 0, sizeof(co));
+  co.tls = cctx;
+  co.server_hostname = "localhost";
+  if (gust_tcp_client_connect(tc, "127.0.0.1", gust_http_server_port(srv), &co,
+                              &f) != 0 ||
+      t_run_future(f) != 0 || gust_future_error(f) != 0)
+    bail_out("tls connect");
+  st = gust_tcp_client_take_stream(f);
+  {
+    static const char rq[] =
+        "GET /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    gust_iostream_write(st, rq, sizeof(rq) - 1, NULL);
+  }
+  gust_iostream_read_until_close(st, NULL, NULL, &rf);
+  t_run_future(rf);
+  got = gust_iostream_result(rf);
+  ok(got.len > 12 && memcmp(got.ptr, "HTTP/1.1 200 ", 13) == 0,
+     "tls: answered over TLS");
+  ok(got.len >= 5 && memcmp(got.ptr + got.len - 5, "https", 5) == 0,
+     "tls: the request's protocol is https");
+  gust_future_unref(rf);
+  gust_future_unref(f);
+  gust_iostream_unref(st);
+  gust_tcp_client_free(tc);
+  gust_http_server_free(srv);
+  t_run_for(loop, 0.05);
+  gust_tls_ctx_free(cctx);
+  gust_tls_ctx_free(sctx);
+  free(a);
+}
+
+/* Runs the loop until `n` responses, EOF or `secs`. */
+static size_t cl_wait_for(client *c, size_t n, double secs) {
+  double until = gust_loop_now(loop) + secs;
+  while (!c->eof && count_resps(c) < n && gust_loop_now(loop) < until) {
+    t_run_for(loop, 0.002);
+    cl_pull(c);
+  }
+  return count_resps(c);
+}
+
+static void t_failmem(void) {
+  gust_failmem fm;
+  unsigned long n;
+  int leaks = 0, answered = 0, completed = 0;
+  gust_failmem_init(&fm, NULL);
+  for (n = 1; n < 400; n++) {
+    gust_http_server *srv;
+    app *a = app_new();
+    client *c;
+    gust_failmem_reset(&fm, n);
+    if (gust_http_server_new(&srv, loop, NULL, a_start, a, &fm.mem) != 0) {
+      free(a);
+      continue;
+    }
+    if (gust_http_server_listen(srv, "127.0.0.1", 0, NULL) != 0) {
+      gust_http_server_free(srv);
+      free(a);
+      continue;
+    }
+    c = cl_open(gust_http_server_port(srv));
+    cl_sends(c, "POST /f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    if (cl_wait_for(c, 1, 2.0) == 1)
+      answered++;
+    cl_close(c);
+    gust_http_server_free(srv);
+    t_run_for(loop, 0.01);
+    if (fm.live_blocks != 0) {
+      if (leaks++ == 0)
+        diag("failing allocation %lu leaves %zu blocks", n, fm.live_blocks);
+    }
+    free(a);
+    if (fm.failures == 0) {
+      completed = 1;
+      break;
+    }
+  }
+  ok(completed, "failmem: an exchange without failures ends the run (%lu)", n);
+  ok(answered >= 1, "failmem: answered when memory allows");
+  is_int(leaks, 0, "failmem: no leak after any failed allocation");
+}
+
 int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  tc_make_certs();
   t_run_group("basic", &loop, t_basic);
   t_run_group("pipelining", &loop, t_pipelining);
   t_run_group("chunk_size", &loop, t_chunk_size);
@@ -945,5 +1055,8 @@ int main(void) {
   t_run_group("shutdown", &loop, t_shutdown);
   t_run_group("detach", &loop, t_detach);
   t_run_group("callback_api", &loop, t_callback_api);
+  t_run_group("tls", &loop, t_tls);
+  t_run_group("failmem", &loop, t_failmem);
+  tc_remove_certs();
   return done_testing();
 }
