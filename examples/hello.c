@@ -200,7 +200,11 @@ int main(int argc, char **argv) {
     if (rc != 0)
       return rc == 1 ? 0 : 1;
 #ifdef __linux__
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) /* the parent died before prctl() */
+      return 0;
 #endif
   }
   if (gust_loop_new(&loop, NULL) != 0 ||

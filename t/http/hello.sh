@@ -57,5 +57,39 @@ kill -TERM $pid
 st=0
 wait $pid || st=$?
 if [ $st -eq 0 ]; then echo "ok 8 - exits 0 on SIGTERM"; else echo "not ok 8 - exits 0 on SIGTERM (status $st)"; fi
+# multi-process: shared sockets, two workers
+"$hello" -p 0 --host 127.0.0.1 --workers 2 >"$out" &
+pid=$!
+i=0
+while ! grep -q '^listening on ' "$out" && [ $i -lt 300 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+port=$(sed -n 's/^listening on //p' "$out")
+r=$(python3 - "$port" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+for i in range(50):
+    try:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.settimeout(30)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        out = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+        print("yes" if out.endswith(b"Hello, World!") else "no")
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+PY
+)
+if [ "$r" = yes ]; then echo "ok 9 - --workers 2: served"; else echo "not ok 9 - --workers 2: served"; fi
+kill -TERM $pid
+st=0
+wait $pid || st=$?
+if [ $st -eq 0 ]; then echo "ok 10 - --workers: exits 0 on SIGTERM"; else echo "not ok 10 - --workers: exits 0 on SIGTERM (status $st)"; fi
 rm -f "$out"
-echo "1..8"
+echo "1..10"

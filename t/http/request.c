@@ -17,7 +17,7 @@
 static int build_step(const char *raw, size_t len, size_t step,
                       const gust__http_req_env *env, const gust_mem *mem,
                       gust_http_request **out) {
-  gust_h1 *h;
+  gust_h1 *h = NULL;
   gust_h1_event ev;
   gust_http_request *req = NULL;
   char *copy = malloc(len != 0 ? len : 1);
@@ -770,7 +770,7 @@ static void test_einval(void) {
   static const char raw[] = "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01z\r\n\r\n";
   gust__http_req_env env = plain_env();
   gust_h1_config cfg;
-  gust_h1 *h;
+  gust_h1 *h = NULL;
   gust_h1_event ev;
   gust_http_request *req = NULL;
   gust_failmem fm;
