@@ -1,11 +1,14 @@
 /* hello: the HTTP server's benchmark and conformance target.
  *
  *   examples/hello [-p PORT] [--host ADDR] [--workers N]
+ *                  [--idle-timeout SECONDS] [--body-timeout SECONDS]
  *
  * GET/HEAD / answers 200 text/plain "Hello, World!"; POST /echo answers
  * 200 with the request body, streamed back as it arrives (any size, flat
  * memory); anything else is 404. Prints "listening on PORT" once it
- * listens (port 0 picks one). SIGTERM/SIGINT shut it down gracefully. */
+ * listens (port 0 picks one). SIGTERM/SIGINT shut it down gracefully.
+ * --idle-timeout and --body-timeout set the server's
+ * idle_connection_timeout and body_timeout (the slowloris tests). */
 #include <gust/httpserver.h>
 
 #include <signal.h>
@@ -38,9 +41,16 @@ static int echo_start(gust_http_request *req) {
   gust_headers_init(&h, NULL);
   rc = gust_headers_add_str(&h, "Content-Type", "application/octet-stream");
   if (rc == 0 && gust_headers_get(gust_http_request_headers(req),
-                                  "Content-Length", &cl) == 0)
-    rc = gust_headers_add(&h, "Content-Length", 14, (const char *)cl.ptr,
-                          cl.len);
+                                  "Content-Length", &cl) == 0) {
+    /* The server accepted it: one number, or a list of identical ones
+     * ("5, 5"), of which the first is sent back. */
+    size_t n = 0;
+    while (n < cl.len && cl.ptr[n] != ',')
+      n++;
+    while (n > 0 && (cl.ptr[n - 1] == ' ' || cl.ptr[n - 1] == '\t'))
+      n--;
+    rc = gust_headers_add(&h, "Content-Length", 14, (const char *)cl.ptr, n);
+  }
   if (rc == 0)
     rc = gust_http_response_start(req, 200, NULL, &h, NULL);
   gust_headers_free(&h);
@@ -89,8 +99,11 @@ static int start_request(gust_http_server *srv, gust_http_request *req,
   (void)ud;
   if (strcmp(p, "/") == 0 && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0))
     k = K_HELLO;
-  else if (strcmp(p, "/echo") == 0 && strcmp(m, "POST") == 0)
+  else if (strcmp(p, "/echo") == 0 && strcmp(m, "POST") == 0) {
     k = K_ECHO;
+    /* any size: the echo streams with flat memory */
+    gust_http_request_set_max_body_size(req, UINT64_MAX);
+  }
   *delegate = &DELEGATE;
   *ctx = kind_ctx(k);
   return 0;
@@ -119,7 +132,9 @@ static void stop_cb(gust_loop *loop, void *ud) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: hello [-p PORT] [--host ADDR] [--workers N]\n");
+  fprintf(stderr, "usage: hello [-p PORT] [--host ADDR] [--workers N]\n"
+                  "             [--idle-timeout SECONDS] "
+                  "[--body-timeout SECONDS]\n");
   exit(2);
 }
 
@@ -135,6 +150,7 @@ int main(int argc, char **argv) {
   int port = 8888, workers = 0, i, rc, fds[16];
   size_t nfds = 0;
   gust_loop *loop;
+  gust_http_server_opts opts;
   struct rlimit rl;
   /* a peer gone mid-write is an error code, not a signal */
   signal(SIGPIPE, SIG_IGN);
@@ -143,6 +159,7 @@ int main(int argc, char **argv) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+  memset(&opts, 0, sizeof(opts));
   for (i = 1; i < argc; i++) {
     if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--port") == 0) &&
         i + 1 < argc)
@@ -151,6 +168,10 @@ int main(int argc, char **argv) {
       host = argv[++i];
     else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
       workers = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc)
+      opts.idle_connection_timeout = atof(argv[++i]);
+    else if (strcmp(argv[i], "--body-timeout") == 0 && i + 1 < argc)
+      opts.body_timeout = atof(argv[++i]);
     else
       usage();
   }
@@ -187,7 +208,7 @@ int main(int argc, char **argv) {
 #endif
   }
   if (gust_loop_new(&loop, NULL) != 0 ||
-      gust_http_server_new(&server, loop, NULL, start_request, NULL, NULL) !=
+      gust_http_server_new(&server, loop, &opts, start_request, NULL, NULL) !=
           0) {
     fprintf(stderr, "hello: out of memory\n");
     return 1;

@@ -59,6 +59,12 @@ int cmp_mem_(const void *got, size_t got_len, const void *want, size_t want_len,
 /* Records `n` skipped checks ("ok N # skip reason"). */
 void skip(int n, const char *reason, ...) TAP_PRINTF(2, 3);
 
+/* Marks the checks that follow, until todo_end(), as TODO: known failures
+ * printed with "# TODO reason" that do not fail the program (a passing one
+ * shows that the TODO can go). */
+void todo_start(const char *reason, ...) TAP_PRINTF(1, 2);
+void todo_end(void);
+
 /* Prints a "# ..." diagnostic line to stderr (diag) or stdout (note). */
 void diag(const char *fmt, ...) TAP_PRINTF(1, 2);
 void note(const char *fmt, ...) TAP_PRINTF(1, 2);
