@@ -1,2 +1,24 @@
 ## Hardening (issue 16): AFL++ builds of the fuzz targets, differential
 ## fuzzing of the HTTP/1 request parser against llhttp, allocation torture.
+
+# Differential target: gust's request parser against llhttp, compiled from
+# the sources Debian's node-llhttp ships (LLHTTP_SRC_DIR, LLHTTP_INC_DIR as
+# for bench/http1_parse). llhttp goes into a convenience library of its own
+# so that -w applies to it alone.
+check_LTLIBRARIES += fuzz/libllhttp-diff.la
+fuzz_libllhttp_diff_la_SOURCES = bench/llhttp_api.c bench/llhttp_http.c \
+	bench/llhttp_core.c
+fuzz_libllhttp_diff_la_CPPFLAGS = -I$(LLHTTP_INC_DIR) -I$(LLHTTP_SRC_DIR)
+fuzz_libllhttp_diff_la_CFLAGS = $(GUST_SAN_CFLAGS) -w
+FUZZ_REPLAY_TESTS += fuzz/http1_diff-replay
+fuzz_http1_diff_replay_SOURCES = fuzz/http1_diff.c fuzz/replay.c
+fuzz_http1_diff_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(LLHTTP_INC_DIR)
+fuzz_http1_diff_replay_LDADD = fuzz/libllhttp-diff.la $(LDADD)
+EXTRA_DIST += fuzz/corpus/http1_diff
+if ENABLE_FUZZING
+FUZZ_TARGETS += fuzz/http1_diff
+fuzz_http1_diff_SOURCES = fuzz/http1_diff.c
+fuzz_http1_diff_CPPFLAGS = $(AM_CPPFLAGS) -I$(LLHTTP_INC_DIR)
+fuzz_http1_diff_LDADD = fuzz/libllhttp-diff.la $(LDADD)
+fuzz_http1_diff_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif
