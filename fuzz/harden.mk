@@ -22,3 +22,18 @@ fuzz_http1_diff_CPPFLAGS = $(AM_CPPFLAGS) -I$(LLHTTP_INC_DIR)
 fuzz_http1_diff_LDADD = fuzz/libllhttp-diff.la $(LDADD)
 fuzz_http1_diff_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
+
+# Dictionaries of the targets that had none (scripts/fuzz picks
+# fuzz/TARGET.dict, else the module's, for libFuzzer and AFL++ alike).
+EXTRA_DIST += fuzz/cookie.dict fuzz/form.dict fuzz/multipart.dict \
+	fuzz/signed.dict fuzz/headers.dict fuzz/gzip_decode.dict \
+	fuzz/tls_server.dict
+EXTRA_DIST += scripts/deps/harden.list
+
+# Allocation-failure torture of the Sans-IO objects over whole exchanges
+# (t/proto/torture.h is the shared driver).
+TORTURE_TESTS = t/proto/http1_torture
+check_PROGRAMS += $(TORTURE_TESTS)
+TESTS += $(TORTURE_TESTS)
+VALGRIND_TESTS += $(TORTURE_TESTS)
+t_proto_http1_torture_SOURCES = t/proto/http1_torture.c t/proto/torture.h
