@@ -218,55 +218,124 @@ typedef struct diff_class {
   int ll_code;       /* llhttp side: HPE_* code (with match) */
   const char *name;
   const char *rule; /* the rule gust follows (http1-rules.md) */
-  /* NULL, or a check on the input that must hold for the class to apply */
-  int (*holds)(const uint8_t *data, size_t size);
+  /* NULL, or a check on the input that must hold for the class to apply;
+   * `line` is where the line holding the offending byte starts */
+  int (*holds)(const uint8_t *data, size_t size, size_t line);
 } diff_class;
 
-/* Every Content-Length line holds only digits, SP, HTAB and commas: the
- * lists and the OWS that C1 and C5 allow. */
-static int cl_lists_only(const uint8_t *data, size_t size) {
-  static const char name[] = "\ncontent-length:";
-  int seen = 0;
-  for (size_t i = 0; i + sizeof(name) - 1 <= size; i++) {
-    size_t k;
-    for (k = 0; k < sizeof(name) - 1; k++) {
-      uint8_t c = data[i + k];
-      if (c >= 'A' && c <= 'Z')
-        c = (uint8_t)(c + 32);
-      if (c != (uint8_t)name[k])
-        break;
-    }
-    if (k < sizeof(name) - 1)
-      continue;
-    seen = 1;
-    for (k = i + sizeof(name) - 1; k < size && data[k] != '\r'; k++)
-      if (!(data[k] >= '0' && data[k] <= '9') && data[k] != ' ' &&
-          data[k] != '\t' && data[k] != ',')
-        return 0;
+/* The line llhttp stopped in is a Content-Length field whose value holds
+ * only digits, SP, HTAB and commas: the lists and the OWS that C1 and C5
+ * allow. */
+static int cl_lists_only(const uint8_t *data, size_t size, size_t line) {
+  static const char name[] = "content-length:";
+  size_t k;
+  if (size - line < sizeof(name) - 1)
+    return 0;
+  for (k = 0; k < sizeof(name) - 1; k++) {
+    uint8_t c = data[line + k];
+    if (c >= 'A' && c <= 'Z')
+      c = (uint8_t)(c + 32);
+    if (c != (uint8_t)name[k])
+      return 0;
   }
-  return seen;
+  for (k = line + sizeof(name) - 1; k < size && data[k] != '\r'; k++)
+    if (!(data[k] >= '0' && data[k] <= '9') && data[k] != ' ' &&
+        data[k] != '\t' && data[k] != ',')
+      return 0;
+  return 1;
+}
+
+/* The request line starts with a method that is a token (R2): 1*tchar
+ * then SP. */
+static int method_is_token(const uint8_t *data, size_t size, size_t line) {
+  static const char extra[] = "!#$%&'*+-.^_`|~";
+  size_t i = line;
+  while (i < size && data[i] != ' ') {
+    uint8_t c = data[i];
+    if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') ||
+          (c != 0 && strchr(extra, c) != NULL)))
+      return 0;
+    i++;
+  }
+  return i > line && i < size;
+}
+
+/* Set before classifying: gust had accepted the head of the message
+ * llhttp rejected, so the offending line is in its body or trailers. */
+static int past_head;
+
+/* Case-insensitive: does the line at `line` start with `name`? */
+static int line_is(const uint8_t *data, size_t size, size_t line,
+                   const char *name) {
+  size_t n = strlen(name);
+  if (size - line < n)
+    return 0;
+  for (size_t k = 0; k < n; k++) {
+    uint8_t c = data[line + k];
+    if (c >= 'A' && c <= 'Z')
+      c = (uint8_t)(c + 32);
+    if (c != (uint8_t)name[k])
+      return 0;
+  }
+  return 1;
+}
+
+/* A Transfer-Encoding or Content-Length field in a trailer section: K9
+ * says such trailers are ignored, llhttp reads them as framing. */
+static int framing_trailer(const uint8_t *data, size_t size, size_t line) {
+  return past_head && (line_is(data, size, line, "transfer-encoding:") ||
+                       line_is(data, size, line, "content-length:"));
+}
+
+/* A chunk-size line with extensions: K4 allows any number of them, each
+ * `;` name [ `=` token / quoted-string ] with BWS; llhttp 8.1 stops at the
+ * second extension that has a value. */
+static int chunk_ext_line(const uint8_t *data, size_t size, size_t line) {
+  size_t i = line;
+  while (i < size && ((data[i] >= '0' && data[i] <= '9') ||
+                      ((data[i] | 32) >= 'a' && (data[i] | 32) <= 'f')))
+    i++;
+  if (!past_head || i == line)
+    return 0;
+  while (i < size && (data[i] == ' ' || data[i] == '\t'))
+    i++;
+  return i < size && data[i] == ';';
+}
+
+/* The request-target is 1*(VCHAR / obs-text) (R3). */
+static int target_is_vchar(const uint8_t *data, size_t size, size_t line) {
+  size_t i = line, n = 0;
+  while (i < size && data[i] != ' ' && data[i] != '\n')
+    i++;
+  for (i++; i < size && data[i] != ' '; i++, n++)
+    if (data[i] < 0x21 || data[i] == 0x7f)
+      return 0;
+  return n > 0 && i < size;
 }
 
 /* The request line's version is HTTP/1.x with one digit x >= 2 (R8). */
-static int minor_above_one(const uint8_t *data, size_t size) {
-  for (size_t i = 0; i + 10 <= size && data[i] != '\n'; i++)
+static int minor_above_one(const uint8_t *data, size_t size, size_t line) {
+  for (size_t i = line; i + 10 <= size && data[i] != '\n'; i++)
     if (memcmp(data + i, " HTTP/1.", 8) == 0)
       return data[i + 8] >= '2' && data[i + 8] <= '9' && data[i + 9] == '\r';
   return 0;
 }
 
-/* The request-target is an absolute-URI whose scheme is not followed by
- * "//" (e.g. "a:80"): absolute-form per R4, which llhttp does not parse. */
-static int scheme_without_slashes(const uint8_t *data, size_t size) {
-  size_t i = 0;
+/* The request-target starts with an RFC 3986 scheme and a colon: the
+ * absolute-form of R4 (absolute-URI), which llhttp only parses as letters
+ * followed by "://". */
+static int scheme_without_slashes(const uint8_t *data, size_t size,
+                                  size_t line) {
+  size_t i = line;
   while (i < size && data[i] != ' ' && data[i] != '\n')
     i++;
   if (++i >= size || !((data[i] | 32) >= 'a' && (data[i] | 32) <= 'z'))
     return 0;
-  while (i < size && ((data[i] | 32) >= 'a' && (data[i] | 32) <= 'z'))
+  while (i < size && (((data[i] | 32) >= 'a' && (data[i] | 32) <= 'z') ||
+                      (data[i] >= '0' && data[i] <= '9') || data[i] == '+' ||
+                      data[i] == '-' || data[i] == '.'))
     i++;
-  return i + 2 < size && data[i] == ':' &&
-         !(data[i + 1] == '/' && data[i + 2] == '/');
+  return i < size && data[i] == ':';
 }
 
 /* gust's messages are its own; llhttp's reasons are those of llhttp 8.1. */
@@ -342,28 +411,80 @@ static const diff_class classes[] = {
     {GUST_REJECTS, "bare CR in chunk line", 0, "chunk-bare-cr", "L4 L3", NULL},
     {GUST_REJECTS, "chunk extension too long", 0, "chunk-ext-limit", "K5",
      NULL},
+    {GUST_REJECTS, "chunked body too large", 0, "body-limit", "K8", NULL},
+    {GUST_REJECTS, "body too large", 0, "body-limit", "C7 K8", NULL},
+    {GUST_REJECTS, "chunk framing overhead too high", 0, "chunk-overhead", "K6",
+     NULL},
+    {GUST_REJECTS, "Multiple unequal Content-Lengths", 0, "cl-conflict", "C6",
+     NULL},
     {GUST_REJECTS, "chunk data not followed by CRLF", 0, "chunk-data-end", "K7",
      NULL},
     {GUST_REJECTS, "trailer section too large", 0, "head-limit", "F9 K9", NULL},
     /* llhttp rejects, gust accepts */
     {LLHTTP_REJECTS, "Invalid method encountered", HPE_INVALID_METHOD,
-     "method-unknown", "R2", NULL},
+     "method-unknown", "R2", method_is_token},
+    {LLHTTP_REJECTS, "Expected space after method", HPE_INVALID_METHOD,
+     "method-unknown", "R2", method_is_token},
     {LLHTTP_REJECTS, "Duplicate Content-Length", HPE_UNEXPECTED_CONTENT_LENGTH,
      "cl-duplicate-equal", "C5", cl_lists_only},
     {LLHTTP_REJECTS, "Invalid character in Content-Length",
      HPE_INVALID_CONTENT_LENGTH, "cl-list-or-ows", "C1 C5", cl_lists_only},
     {LLHTTP_REJECTS, "Invalid HTTP version", HPE_INVALID_VERSION,
      "version-minor", "R8", minor_above_one},
+    {LLHTTP_REJECTS, "Invalid characters in url", HPE_INVALID_URL,
+     "target-absolute-uri", "R4", scheme_without_slashes},
+    {LLHTTP_REJECTS, "Unexpected start char in url", HPE_INVALID_URL,
+     "target-absolute-uri", "R4", scheme_without_slashes},
+    {LLHTTP_REJECTS, "Invalid char in url path", HPE_INVALID_URL,
+     "target-bytes", "R3", target_is_vchar},
+    {LLHTTP_REJECTS, "Invalid char in url query", HPE_INVALID_URL,
+     "target-bytes", "R3", target_is_vchar},
+    {LLHTTP_REJECTS, "Invalid char in url fragment start", HPE_INVALID_URL,
+     "target-bytes", "R3", target_is_vchar},
+    {LLHTTP_REJECTS, "Invalid characters in url", HPE_INVALID_URL,
+     "target-bytes", "R3", target_is_vchar},
+    {LLHTTP_REJECTS, "Double @ in url", HPE_INVALID_URL, "target-bytes", "R3",
+     target_is_vchar},
+    {LLHTTP_REJECTS, "Unexpected char in url server", HPE_INVALID_URL,
+     "target-bytes", "R3", target_is_vchar},
+    {LLHTTP_REJECTS, "Unexpected start char in url", HPE_INVALID_URL,
+     "target-bytes", "R3", target_is_vchar},
+    {LLHTTP_REJECTS, "Invalid `Transfer-Encoding` header value",
+     HPE_INVALID_TRANSFER_ENCODING, "trailer-framing-field", "K9",
+     framing_trailer},
+    {LLHTTP_REJECTS, "Content-Length can't be present with Transfer-Encoding",
+     HPE_UNEXPECTED_CONTENT_LENGTH, "trailer-framing-field", "K9",
+     framing_trailer},
+    {LLHTTP_REJECTS, "Duplicate Content-Length", HPE_UNEXPECTED_CONTENT_LENGTH,
+     "trailer-framing-field", "K9", framing_trailer},
+    {LLHTTP_REJECTS, "Invalid character in Content-Length",
+     HPE_INVALID_CONTENT_LENGTH, "trailer-framing-field", "K9",
+     framing_trailer},
+    {LLHTTP_REJECTS, "Content-Length overflow", HPE_INVALID_CONTENT_LENGTH,
+     "trailer-framing-field", "K9", framing_trailer},
+    {LLHTTP_REJECTS, "Empty Content-Length", HPE_INVALID_CONTENT_LENGTH,
+     "trailer-framing-field", "K9", framing_trailer},
+    {LLHTTP_REJECTS, "Invalid character in chunk size", HPE_INVALID_CHUNK_SIZE,
+     "chunk-ext-list", "K4", chunk_ext_line},
     {LLHTTP_REJECTS, "Unexpected char in url schema", HPE_INVALID_URL,
      "target-absolute-uri", "R4", scheme_without_slashes},
 };
+
+/* Where the line holding byte `off` starts. */
+static size_t line_start(const uint8_t *data, size_t size, uint64_t off) {
+  size_t i = off < size ? (size_t)off : size;
+  while (i > 0 && data[i - 1] != '\n')
+    i--;
+  return i;
+}
 
 static const char *classify_gust(const diff_run *g, const uint8_t *data,
                                  size_t size, const char **rule) {
   for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
     if (classes[i].side == GUST_REJECTS && g->reason != NULL &&
         strcmp(classes[i].match, g->reason) == 0 &&
-        (classes[i].holds == NULL || classes[i].holds(data, size))) {
+        (classes[i].holds == NULL ||
+         classes[i].holds(data, size, line_start(data, size, g->offset)))) {
       *rule = classes[i].rule;
       return classes[i].name;
     }
@@ -375,7 +496,8 @@ static const char *classify_llhttp(const diff_run *l, const uint8_t *data,
   for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
     if (classes[i].side == LLHTTP_REJECTS && classes[i].ll_code == l->code &&
         l->reason != NULL && strcmp(classes[i].match, l->reason) == 0 &&
-        (classes[i].holds == NULL || classes[i].holds(data, size))) {
+        (classes[i].holds == NULL ||
+         classes[i].holds(data, size, line_start(data, size, l->offset)))) {
       *rule = classes[i].rule;
       return classes[i].name;
     }
@@ -409,11 +531,11 @@ static void report(const char *what, const char *cls, const char *rule,
   fprintf(
       stderr,
       "http1_diff: %s: class %s (rule %s); gust %d msgs end %d \"%s\" @%llu;"
-      " llhttp %d msgs end %d %d \"%s\"; input %zu bytes: ",
+      " llhttp %d msgs end %d %d \"%s\" @%llu; input %zu bytes: ",
       what, cls != NULL ? cls : "UNJUSTIFIED", rule != NULL ? rule : "-",
       g->done, g->end, g->reason != NULL ? g->reason : "",
       (unsigned long long)g->offset, l->done, l->end, l->code,
-      l->reason != NULL ? l->reason : "", size);
+      l->reason != NULL ? l->reason : "", (unsigned long long)l->offset, size);
   for (size_t i = 0; i < size && i < 512; i++)
     fprintf(stderr, data[i] >= 0x20 && data[i] < 0x7f ? "%c" : "\\x%02x",
             data[i]);
@@ -453,6 +575,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       cls = classify_gust(&g, data, size, &rule);
       report("gust rejects", cls, rule, &g, &l, data, size);
     } else if (!gust_undecided(&g, &l, data, size)) {
+      past_head = g.heads > l.done;
       cls = classify_llhttp(&l, data, size, &rule);
       report("llhttp rejects", cls, rule, &g, &l, data, size);
     }
@@ -469,6 +592,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   if (l.end == END_ERROR) {
+    past_head = g.heads > l.done;
     cls = classify_llhttp(&l, data, size, &rule);
     report("llhttp rejects", cls, rule, &g, &l, data, size);
   } else if (l.done < MAX_MSGS) {
