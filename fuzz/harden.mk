@@ -32,8 +32,9 @@ EXTRA_DIST += scripts/deps/harden.list
 
 # Allocation-failure torture of the Sans-IO objects over whole exchanges
 # (t/proto/torture.h is the shared driver).
-TORTURE_TESTS = t/proto/http1_torture
+TORTURE_TESTS = t/proto/http1_torture t/proto/ws_torture
 check_PROGRAMS += $(TORTURE_TESTS)
 TESTS += $(TORTURE_TESTS)
 VALGRIND_TESTS += $(TORTURE_TESTS)
 t_proto_http1_torture_SOURCES = t/proto/http1_torture.c t/proto/torture.h
+t_proto_ws_torture_SOURCES = t/proto/ws_torture.c t/proto/torture.h

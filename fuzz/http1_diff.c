@@ -26,7 +26,8 @@ typedef struct diff_msg {
   size_t nfields;
   uint64_t body_len;
   uint32_t body_hash;
-  int upgrade; /* the bytes after this message belong to another protocol */
+  int upgrade;  /* the bytes after this message belong to another protocol */
+  size_t start; /* gust: offset of the request line in the input */
   int keep_alive;
 } diff_msg;
 
@@ -80,6 +81,9 @@ static void run_gust(const uint8_t *data, size_t size, diff_run *r) {
       memset(m, 0, sizeof(*m));
       snprintf(m->method, sizeof(m->method), "%.*s", (int)ev.method.len,
                (const char *)ev.method.ptr);
+      m->start = ev.method.ptr >= data && ev.method.ptr < data + size
+                     ? (size_t)(ev.method.ptr - data)
+                     : size;
       m->target_len = ev.target.len;
       m->target_hash = fnv(FNV0, ev.target.ptr, ev.target.len);
       m->major = 1;
@@ -208,6 +212,15 @@ static void run_llhttp(const uint8_t *data, size_t size, diff_run *r) {
 
 /* ---- classes ------------------------------------------------------- */
 
+/* Set before classifying: gust had accepted the head of the message
+ * llhttp rejected, so the offending line is in its body or trailers. */
+static int past_head;
+
+/* Set before classifying: where the request line of the message llhttp
+ * rejected starts (from gust's view when gust read its head, else the
+ * line llhttp stopped in). */
+static size_t request_line;
+
 /* Which side rejected the message the other one took (or has not rejected
  * yet: a message still incomplete counts as not rejected). */
 enum { GUST_REJECTS, LLHTTP_REJECTS };
@@ -249,7 +262,8 @@ static int cl_lists_only(const uint8_t *data, size_t size, size_t line) {
  * then SP. */
 static int method_is_token(const uint8_t *data, size_t size, size_t line) {
   static const char extra[] = "!#$%&'*+-.^_`|~";
-  size_t i = line;
+  size_t i = request_line;
+  (void)line;
   while (i < size && data[i] != ' ') {
     uint8_t c = data[i];
     if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') ||
@@ -257,12 +271,8 @@ static int method_is_token(const uint8_t *data, size_t size, size_t line) {
       return 0;
     i++;
   }
-  return i > line && i < size;
+  return i > request_line && i < size;
 }
-
-/* Set before classifying: gust had accepted the head of the message
- * llhttp rejected, so the offending line is in its body or trailers. */
-static int past_head;
 
 /* Case-insensitive: does the line at `line` start with `name`? */
 static int line_is(const uint8_t *data, size_t size, size_t line,
@@ -304,7 +314,8 @@ static int chunk_ext_line(const uint8_t *data, size_t size, size_t line) {
 
 /* The request-target is 1*(VCHAR / obs-text) (R3). */
 static int target_is_vchar(const uint8_t *data, size_t size, size_t line) {
-  size_t i = line, n = 0;
+  size_t i = request_line, n = 0;
+  (void)line;
   while (i < size && data[i] != ' ' && data[i] != '\n')
     i++;
   for (i++; i < size && data[i] != ' '; i++, n++)
@@ -315,7 +326,8 @@ static int target_is_vchar(const uint8_t *data, size_t size, size_t line) {
 
 /* The request line's version is HTTP/1.x with one digit x >= 2 (R8). */
 static int minor_above_one(const uint8_t *data, size_t size, size_t line) {
-  for (size_t i = line; i + 10 <= size && data[i] != '\n'; i++)
+  (void)line;
+  for (size_t i = request_line; i + 10 <= size && data[i] != '\n'; i++)
     if (memcmp(data + i, " HTTP/1.", 8) == 0)
       return data[i + 8] >= '2' && data[i + 8] <= '9' && data[i + 9] == '\r';
   return 0;
@@ -326,7 +338,8 @@ static int minor_above_one(const uint8_t *data, size_t size, size_t line) {
  * followed by "://". */
 static int scheme_without_slashes(const uint8_t *data, size_t size,
                                   size_t line) {
-  size_t i = line;
+  size_t i = request_line;
+  (void)line;
   while (i < size && data[i] != ' ' && data[i] != '\n')
     i++;
   if (++i >= size || !((data[i] | 32) >= 'a' && (data[i] | 32) <= 'z'))
@@ -523,6 +536,13 @@ static int gust_undecided(const diff_run *g, const diff_run *l,
          memchr(data + l->offset, '\n', size - l->offset) == NULL;
 }
 
+static size_t req_line(const diff_run *g, const diff_run *l,
+                       const uint8_t *data, size_t size) {
+  if (g->heads > l->done && g->msg[l->done].start < size)
+    return g->msg[l->done].start;
+  return line_start(data, size, l->offset);
+}
+
 static void report(const char *what, const char *cls, const char *rule,
                    const diff_run *g, const diff_run *l, const uint8_t *data,
                    size_t size) {
@@ -576,6 +596,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       report("gust rejects", cls, rule, &g, &l, data, size);
     } else if (!gust_undecided(&g, &l, data, size)) {
       past_head = g.heads > l.done;
+      request_line = req_line(&g, &l, data, size);
       cls = classify_llhttp(&l, data, size, &rule);
       report("llhttp rejects", cls, rule, &g, &l, data, size);
     }
@@ -593,6 +614,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (l.end == END_ERROR) {
     past_head = g.heads > l.done;
+    request_line = req_line(&g, &l, data, size);
     cls = classify_llhttp(&l, data, size, &rule);
     report("llhttp rejects", cls, rule, &g, &l, data, size);
   } else if (l.done < MAX_MSGS) {
