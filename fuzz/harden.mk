@@ -32,9 +32,21 @@ EXTRA_DIST += scripts/deps/harden.list
 
 # Allocation-failure torture of the Sans-IO objects over whole exchanges
 # (t/proto/torture.h is the shared driver).
-TORTURE_TESTS = t/proto/http1_torture t/proto/ws_torture
+TORTURE_TESTS = t/proto/http1_torture t/proto/ws_torture \
+	t/proto/cookie_torture t/proto/multipart_torture t/proto/gzip_torture
 check_PROGRAMS += $(TORTURE_TESTS)
 TESTS += $(TORTURE_TESTS)
 VALGRIND_TESTS += $(TORTURE_TESTS)
 t_proto_http1_torture_SOURCES = t/proto/http1_torture.c t/proto/torture.h
 t_proto_ws_torture_SOURCES = t/proto/ws_torture.c t/proto/torture.h
+t_proto_cookie_torture_SOURCES = t/proto/cookie_torture.c t/proto/torture.h
+t_proto_multipart_torture_SOURCES = t/proto/multipart_torture.c \
+	t/proto/torture.h
+t_proto_gzip_torture_SOURCES = t/proto/gzip_torture.c t/proto/torture.h
+
+# Regression vectors for parser bugs the hardening work found.
+check_PROGRAMS += t/proto/http1_regress
+TESTS += t/proto/http1_regress
+VALGRIND_TESTS += t/proto/http1_regress
+t_proto_http1_regress_SOURCES = t/proto/http1_regress.c t/proto/http1_drive.c \
+	t/proto/http1_drive.h
