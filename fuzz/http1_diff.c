@@ -212,6 +212,14 @@ static void run_llhttp(const uint8_t *data, size_t size, diff_run *r) {
 
 /* ---- classes ------------------------------------------------------- */
 
+/* Where the line holding byte `off` starts. */
+static size_t line_start(const uint8_t *data, size_t size, uint64_t off) {
+  size_t i = off < size ? (size_t)off : size;
+  while (i > 0 && data[i - 1] != '\n')
+    i--;
+  return i;
+}
+
 /* Set before classifying: gust had accepted the head of the message
  * llhttp rejected, so the offending line is in its body or trailers. */
 static int past_head;
@@ -290,11 +298,23 @@ static int line_is(const uint8_t *data, size_t size, size_t line,
   return 1;
 }
 
-/* A Transfer-Encoding or Content-Length field in a trailer section: K9
- * says such trailers are ignored, llhttp reads them as framing. */
+/* A Transfer-Encoding or Content-Length field in the trailer section
+ * llhttp stopped in (it may stop at the blank line ending it): K9 says
+ * such trailers are ignored, llhttp reads them as framing. The walk back
+ * ends at the last-chunk line ("0...") or a blank line. */
 static int framing_trailer(const uint8_t *data, size_t size, size_t line) {
-  return past_head && (line_is(data, size, line, "transfer-encoding:") ||
-                       line_is(data, size, line, "content-length:"));
+  if (!past_head)
+    return 0;
+  for (;;) {
+    if (line_is(data, size, line, "transfer-encoding:") ||
+        line_is(data, size, line, "content-length:"))
+      return 1;
+    if (line == 0 || data[line] == '0')
+      return 0;
+    line = line_start(data, size, line - 1);
+    if (line < size && data[line] == '\r')
+      return 0;
+  }
 }
 
 /* A chunk-size line with extensions: K4 allows any number of them, each
@@ -482,14 +502,6 @@ static const diff_class classes[] = {
     {LLHTTP_REJECTS, "Unexpected char in url schema", HPE_INVALID_URL,
      "target-absolute-uri", "R4", scheme_without_slashes},
 };
-
-/* Where the line holding byte `off` starts. */
-static size_t line_start(const uint8_t *data, size_t size, uint64_t off) {
-  size_t i = off < size ? (size_t)off : size;
-  while (i > 0 && data[i - 1] != '\n')
-    i--;
-  return i;
-}
 
 static const char *classify_gust(const diff_run *g, const uint8_t *data,
                                  size_t size, const char **rule) {
