@@ -236,7 +236,7 @@ enum { GUST_REJECTS, LLHTTP_REJECTS };
 typedef struct diff_class {
   int side;
   const char *match; /* gust: error message; llhttp: reason prefix */
-  int ll_code;       /* llhttp side: HPE_* code (with match) */
+  int ll_code;       /* llhttp side: HPE_* code (with match), -1 any */
   const char *name;
   const char *rule; /* the rule gust follows (http1-rules.md) */
   /* NULL, or a check on the input that must hold for the class to apply;
@@ -317,9 +317,10 @@ static int framing_trailer(const uint8_t *data, size_t size, size_t line) {
   }
 }
 
-/* A chunk-size line with extensions: K4 allows any number of them, each
- * `;` name [ `=` token / quoted-string ] with BWS; llhttp 8.1 stops at the
- * second extension that has a value. */
+/* A chunk-size line with extensions, which gust checked against K4: any
+ * number of `;` name [ `=` token / quoted-string ] with BWS around `;` and
+ * `=`; llhttp 8.1 takes a narrower grammar (no second valued extension, no
+ * BWS after `=`). */
 static int chunk_ext_line(const uint8_t *data, size_t size, size_t line) {
   size_t i = line;
   while (i < size && ((data[i] >= '0' && data[i] <= '9') ||
@@ -498,7 +499,17 @@ static const diff_class classes[] = {
     {LLHTTP_REJECTS, "Empty Content-Length", HPE_INVALID_CONTENT_LENGTH,
      "trailer-framing-field", "K9", framing_trailer},
     {LLHTTP_REJECTS, "Invalid character in chunk size", HPE_INVALID_CHUNK_SIZE,
-     "chunk-ext-list", "K4", chunk_ext_line},
+     "chunk-ext-grammar", "K4", chunk_ext_line},
+    {LLHTTP_REJECTS, "Invalid character in chunk extensions name", -1,
+     "chunk-ext-grammar", "K4", chunk_ext_line},
+    {LLHTTP_REJECTS, "Invalid character in chunk extensions quote value", -1,
+     "chunk-ext-grammar", "K4", chunk_ext_line},
+    {LLHTTP_REJECTS, "Invalid character in chunk extensions quoted value", -1,
+     "chunk-ext-grammar", "K4", chunk_ext_line},
+    {LLHTTP_REJECTS, "Invalid character in chunk extensions value", -1,
+     "chunk-ext-grammar", "K4", chunk_ext_line},
+    {LLHTTP_REJECTS, "Invalid character in chunk extensions", -1,
+     "chunk-ext-grammar", "K4", chunk_ext_line},
     {LLHTTP_REJECTS, "Unexpected char in url schema", HPE_INVALID_URL,
      "target-absolute-uri", "R4", scheme_without_slashes},
 };
@@ -519,7 +530,8 @@ static const char *classify_gust(const diff_run *g, const uint8_t *data,
 static const char *classify_llhttp(const diff_run *l, const uint8_t *data,
                                    size_t size, const char **rule) {
   for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
-    if (classes[i].side == LLHTTP_REJECTS && classes[i].ll_code == l->code &&
+    if (classes[i].side == LLHTTP_REJECTS &&
+        (classes[i].ll_code < 0 || classes[i].ll_code == l->code) &&
         l->reason != NULL && strcmp(classes[i].match, l->reason) == 0 &&
         (classes[i].holds == NULL ||
          classes[i].holds(data, size, line_start(data, size, l->offset)))) {
