@@ -299,21 +299,28 @@ static int line_is(const uint8_t *data, size_t size, size_t line,
 }
 
 /* A Transfer-Encoding or Content-Length field in the trailer section
- * llhttp stopped in (it may stop at the blank line ending it): K9 says
+ * llhttp stopped in (it may stop at the start of the next line): K9 says
  * such trailers are ignored, llhttp reads them as framing. The walk back
- * ends at the last-chunk line ("0...") or a blank line. */
+ * ends at the last-chunk line (1*"0", then `;`, blanks or CR) or a blank
+ * line. */
 static int framing_trailer(const uint8_t *data, size_t size, size_t line) {
+  int first = 1;
   if (!past_head)
     return 0;
   for (;;) {
+    size_t k = line;
     if (line_is(data, size, line, "transfer-encoding:") ||
         line_is(data, size, line, "content-length:"))
       return 1;
-    if (line == 0 || data[line] == '0')
+    while (k < size && data[k] == '0')
+      k++;
+    if (line == 0 || (!first && k < size &&
+                      (data[line] == '\r' ||
+                       (k > line && (data[k] == ';' || data[k] == '\r' ||
+                                     data[k] == ' ' || data[k] == '\t')))))
       return 0;
+    first = 0;
     line = line_start(data, size, line - 1);
-    if (line < size && data[line] == '\r')
-      return 0;
   }
 }
 
