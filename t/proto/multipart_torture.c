@@ -99,7 +99,7 @@ static int urlencoded(const gust_mem *mem, void *ud) {
       break;
   }
   if (rc == 0)
-    rc = fields == 6 ? 0 : GUST_EINTERNAL;
+    rc = fields == 6 && bytes == 111 ? 0 : GUST_EINTERNAL;
   gust_buf_free(&name);
   gust_buf_free(&value);
   gust_buf_free(&esc);
