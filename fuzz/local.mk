@@ -16,7 +16,9 @@ check_PROGRAMS += $(FUZZ_REPLAY_TESTS)
 TESTS += $(FUZZ_REPLAY_TESTS)
 VALGRIND_TESTS += $(FUZZ_REPLAY_TESTS)
 if ENABLE_FUZZING
-FUZZ_LINKFLAGS = $(GUST_SAN_CFLAGS) -fsanitize=fuzzer
+# -no-install: a real executable, not a libtool wrapper script (afl-fuzz
+# refuses scripts).
+FUZZ_LINKFLAGS = $(GUST_SAN_CFLAGS) -fsanitize=fuzzer -no-install
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
 EXTRA_DIST += fuzz/replay.c

@@ -16,7 +16,8 @@ enum {
   C_EXT_TOKEN,
   C_EXT_Q,       /* inside a quoted-string */
   C_EXT_QESC,    /* after a backslash in it */
-  C_EXT_POSTVAL, /* blanks after a value */
+  C_EXT_POSTVAL, /* after a quoted value */
+  C_EXT_VALBWS,  /* blanks after a value: only ';' may follow */
   C_LF           /* CR seen */
 };
 
@@ -127,7 +128,7 @@ int gust__h1_chunk_line(gust_h1 *h, const uint8_t *p, size_t avail,
       if (gust__tchar[c])
         break;
       if (ows(c))
-        h->ch_state = C_EXT_POSTVAL;
+        h->ch_state = C_EXT_VALBWS;
       else if (c == ';')
         h->ch_state = C_EXT_PRE;
       else if (c == '\r')
@@ -150,11 +151,21 @@ int gust__h1_chunk_line(gust_h1 *h, const uint8_t *p, size_t avail,
       break;
     case C_EXT_POSTVAL:
       if (ows(c))
-        break;
-      if (c == ';')
+        h->ch_state = C_EXT_VALBWS;
+      else if (c == ';')
         h->ch_state = C_EXT_PRE;
       else if (c == '\r')
         h->ch_state = C_LF;
+      else
+        return bad(h, i, "invalid chunk extension");
+      break;
+    case C_EXT_VALBWS:
+      /* BWS belongs before a further ';' (K4): "a=b \r\n" is as bad as
+       * "5 \r\n" (K3). */
+      if (ows(c))
+        break;
+      if (c == ';')
+        h->ch_state = C_EXT_PRE;
       else
         return bad(h, i, "invalid chunk extension");
       break;
@@ -166,7 +177,7 @@ int gust__h1_chunk_line(gust_h1 *h, const uint8_t *p, size_t avail,
       *used = i + 1;
       return 1;
     }
-    if (h->ch_state >= C_EXT_PRE && h->ch_state <= C_EXT_POSTVAL &&
+    if (h->ch_state >= C_EXT_PRE && h->ch_state <= C_EXT_VALBWS &&
         ++h->ch_ext > h->cfg.max_chunk_ext)
       return bad(h, i, "chunk extension too long");
   }
