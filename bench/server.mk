@@ -11,7 +11,7 @@ bench-server: all
 .PHONY: bench-server
 
 EXTRA_DIST += bench/server bench/server_tornado.py bench/server_idle.py \
-	scripts/deps/httpserver.list doc/httpserver-bench.md
+	scripts/deps/httpserver.list
 
 # Interop tests of the HTTP server with real peers over loopback: curl and
 # Tornado's HTTP client against examples/hello, and HTTPS (curl --cacert,

@@ -50,4 +50,4 @@ TESTS += t/proto/http1_regress
 VALGRIND_TESTS += t/proto/http1_regress
 t_proto_http1_regress_SOURCES = t/proto/http1_regress.c t/proto/http1_drive.c \
 	t/proto/http1_drive.h
-EXTRA_DIST += scripts/afl-cc doc/security.md doc/design-harden.md
+EXTRA_DIST += scripts/afl-cc doc/security.md

@@ -24,4 +24,4 @@ t_http_httpserver_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
 TESTS += t/http/hello.sh
 EXTRA_DIST += t/http/hello.sh
-EXTRA_DIST += doc/httpserver.md doc/design-httpserver.md
+EXTRA_DIST += doc/httpserver.md

@@ -1,7 +1,6 @@
 ## HTTP server request object: request line, host, xheaders, arguments,
 ## files and cookies (src/http/request.c, t/http/request*).
 libgust_la_SOURCES += src/http/request.c
-EXTRA_DIST += doc/httpserver-request.md
 
 # The request object is tested through its internal constructor, which the
 # library does not export: the test compiles request.c itself.

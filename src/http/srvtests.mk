@@ -23,4 +23,3 @@ t_http_srv_shutdown_CPPFLAGS = $(SRVTESTS_CPPFLAGS)
 t_http_srv_workers_SOURCES = t/http/srv_workers.c $(SRVTESTS_COMMON)
 t_http_srv_workers_CPPFLAGS = $(SRVTESTS_CPPFLAGS)
 
-EXTRA_DIST += doc/design-srvtests.md
