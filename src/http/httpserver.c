@@ -65,6 +65,7 @@ struct gust__http_conn {
   unsigned h1_paused : 1; /* h1 waits for our response */
   unsigned soon : 1;      /* a drive() is scheduled */
   unsigned flushing_close : 1;
+  unsigned lingering : 1;  /* write side shut, unread input discarded */
   unsigned wait_hr : 1;    /* the wait came from headers_received */
   int resp_state;          /* 0, 1 started, 2 finished */
   uint64_t content_length; /* of the request, with HAS_LENGTH */
@@ -211,11 +212,27 @@ static void conn_close(gust__http_conn *c) {
   gust_iostream_close(c->stream);
 }
 
+/* Seconds a closing connection keeps reading and discarding what the peer
+ * still sends (nginx's lingering close): closing a socket with unread input
+ * makes the kernel send a reset, which can destroy the error response
+ * before the peer read it. */
+#define LINGER_SECONDS 2.0
+
 static void on_flushed_close(gust_future *f, void *ud) {
   gust__http_conn *c = ud;
-  GUST__UNUSED(f);
+  int failed = gust_future_error(f) != 0;
   gust_future_unref(f);
-  conn_close(c);
+  /* Plain TCP only: with TLS the close_notify of the close says the rest. */
+  if (!failed && !c->closing && !c->dead && !c->detached &&
+      gust_iostream_tls(c->stream) == NULL &&
+      gust_tcp_shutdown(gust_iostream_tcp(c->stream), NULL) == 0) {
+    c->lingering = 1;
+    c->idle_deadline = gust_loop_now(c->srv->loop) + LINGER_SECONDS;
+    gust__iostream_set_paused(c->stream, 0);
+    arm_sweep(c->srv);
+  } else {
+    conn_close(c);
+  }
   conn_unref(c);
 }
 
@@ -264,15 +281,16 @@ static void close_after_flush(gust__http_conn *c) {
 static void update_pause(gust__http_conn *c) {
   if (c->closing || c->dead || c->detached)
     return;
-  gust__iostream_set_paused(c->stream, c->wait != NULL || c->h1_paused ||
-                                           c->flushing_close);
+  gust__iostream_set_paused(c->stream,
+                            c->wait != NULL || c->h1_paused ||
+                                (c->flushing_close && !c->lingering));
 }
 
 static void on_data(gust_iostream *s, gust_slice data, void *ud) {
   gust__http_conn *c = ud;
   int rc;
   GUST__UNUSED(s);
-  if (c->closing || c->dead)
+  if (c->closing || c->dead || c->lingering)
     return;
   if (c->h1 == NULL) {
     rc = gust_h1_new(&c->h1, GUST_H1_SERVER, &c->srv->h1cfg, c->mem);
