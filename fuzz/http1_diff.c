@@ -408,6 +408,8 @@ static const diff_class classes[] = {
     {GUST_REJECTS, "Content-Length too long", 0, "body-limit", "C7", NULL},
     {GUST_REJECTS, "WebSocket upgrade request with a body", 0,
      "upgrade-with-body", "U4", NULL},
+    {GUST_REJECTS, "CONNECT request with content", 0, "connect-with-body",
+     "U5", NULL},
     {GUST_REJECTS, "HTTP version not supported", 0, "version-major", "R7",
      NULL},
     {GUST_REJECTS, "invalid HTTP version", 0, "version-syntax", "R6", NULL},

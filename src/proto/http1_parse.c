@@ -983,6 +983,10 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
     h->content_length = 0;
   }
   body = (fl & GUST_H1_HEAD_CHUNKED) || h->content_length > 0;
+  /* U5: a CONNECT request has no content; a peer that reads it as a
+   * tunnel would take these bytes as tunnel data. */
+  if (kind == M_CONNECT && body)
+    return bad(h, at, "CONNECT request with content");
   if (h->minor == 1 && h->has_upgrade && h->conn_upgrade) {
     if (h->up_websocket && body)
       return bad(h, at, "WebSocket upgrade request with a body");

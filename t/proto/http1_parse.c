@@ -233,6 +233,13 @@ static const vec bad_requests[] = {
       "GET / HTTP/1.1\r\n" H "Upgrade: websocket\r\nConnection: upgrade\r\n"
       "Content-Length: 1\r\n\r\nx",
       "ERR 400 GUST_EHTTP_SYNTAX @85"),
+    V("U5 CONNECT with a Content-Length body",
+      "CONNECT a:443 HTTP/1.1\r\n" H "Content-Length: 1\r\n\r\nhello",
+      "ERR 400 GUST_EHTTP_SYNTAX @52"),
+    V("U5 CONNECT with a chunked body",
+      "CONNECT a:443 HTTP/1.1\r\n" H
+      "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+      "ERR 400 GUST_EHTTP_SYNTAX @61"),
 };
 
 /* The request-smuggling table of the reference, complete (§9). */
