@@ -103,6 +103,11 @@ GUST_EXTERN int gust_zip_done(const gust_zip *z);
 GUST_EXTERN uint64_t gust_zip_total_in(const gust_zip *z);
 GUST_EXTERN uint64_t gust_zip_total_out(const gust_zip *z);
 
+/* Decoder: changes the output cap given to gust_zip_decoder_new() (0 =
+ * GUST_ZIP_DEFAULT_MAX_OUTPUT). Output already above the new cap fails at
+ * the next gust_zip_decode() with GUST_EZIP_TOOBIG. */
+GUST_EXTERN void gust_zip_set_max_output(gust_zip *z, uint64_t max_output);
+
 /* Maps an HTTP content-coding name (case-insensitive, surrounding spaces
  * ignored) to a decoding format: "gzip" and "x-gzip" give GUST_ZIP_GZIP,
  * "deflate" gives GUST_ZIP_DEFLATE. Anything else (including "identity",
@@ -164,6 +169,13 @@ GUST_EXTERN const char *gust_zip_body_error(const gust_zip_body *b);
 
 /* Total decoded bytes so far. */
 GUST_EXTERN uint64_t gust_zip_body_total(const gust_zip_body *b);
+
+/* Changes the cap on the decoded total (0 = GUST_ZIP_DEFAULT_MAX_OUTPUT),
+ * e.g. when the application changed the body limit of this request. A
+ * total already above the new cap is the error GUST_EZIP_TOOBIG from then
+ * on (gust_zip_body_next() and gust_zip_body_finish() return it). */
+GUST_EXTERN void gust_zip_body_set_max_size(gust_zip_body *b,
+                                            uint64_t max_size);
 
 /* Frees the decoder (NULL is accepted). */
 GUST_EXTERN void gust_zip_body_free(gust_zip_body *b);

@@ -187,8 +187,9 @@ GUST_EXTERN int gust_http_request_set_body_timeout(gust_http_request *req,
                                                    double seconds);
 
 /* Sets the body size limit for this request (Tornado's
- * set_max_body_size); call it before the body is read, i.e. in
- * headers_received. Returns 0 or GUST_ESTATE. */
+ * set_max_body_size): its Content-Length, its chunked total and, with
+ * decompress_request, its decoded size. Call it before the body is read,
+ * i.e. in headers_received. Returns 0 or GUST_ESTATE. */
 GUST_EXTERN int gust_http_request_set_max_body_size(gust_http_request *req,
                                                     uint64_t max_body);
 

@@ -77,7 +77,7 @@ struct gust_http_server {
   const gust_mem *mem;
   gust_http_server_opts opts;
   gust_h1_config h1cfg;
-  uint64_t max_body; /* h1 gets no limit: checked per request here */
+  uint64_t max_body; /* max_body_size, or the default */
   char **trusted;    /* NULL-terminated copy */
   const char *protocol;
   gust_iostream_opts stream_opts;
@@ -386,37 +386,12 @@ static void maybe_continue(gust__http_conn *c) {
   }
 }
 
-/* A body over the limit, seen from its Content-Length once the delegate
- * had its say: 413 (Tornado: 400) and close. */
-static void too_large(gust__http_conn *c) {
-  char ip[64], head[160];
-  int n;
-  gust_log(GUST_LOG_GENERAL, GUST_LOG_INFO,
-           "Malformed HTTP message from %s: %s", peer_str(c, ip, sizeof(ip)),
-           "Content-Length too long");
-  if (c->srv->opts.tornado_errors)
-    n = snprintf(head, sizeof(head), "HTTP/1.1 400 Bad Request\r\n\r\n");
-  else
-    n = snprintf(head, sizeof(head),
-                 "HTTP/1.1 413 %s\r\nConnection: close\r\n"
-                 "Content-Length: 0\r\n\r\n",
-                 gust_h1_reason(413));
-  if (c->resp_state == 0 && !c->closing &&
-      gust_iostream_write(c->stream, head, (size_t)n, NULL) == 0) {
-    c->resp_state = 2;
-    close_after_flush(c);
-    return;
-  }
-  conn_close(c);
-}
-
 /* The body is about to be read (headers_received done). */
 static int body_start(gust__http_conn *c) {
-  if (c->content_length > c->max_body) {
-    too_large(c);
-    return 0;
-  }
-  maybe_continue(c);
+  /* a Content-Length over this request's limit gets 413 from h1 at the
+   * next event: no 100 Continue for a body that will be refused */
+  if (c->content_length <= c->max_body)
+    maybe_continue(c);
   return 0;
 }
 
@@ -445,7 +420,6 @@ static int on_request(gust__http_conn *c, const gust_h1_event *ev) {
   c->content_length =
       (ev->head & GUST_H1_HEAD_HAS_LENGTH) ? ev->content_length : 0;
   c->max_body = srv->max_body;
-  gust_h1_set_max_body(c->h1, c->max_body);
   if (c->has_body && srv->opts.body_timeout > 0)
     c->body_deadline = gust_loop_now(srv->loop) + srv->opts.body_timeout;
   if (srv->opts.decompress_request) {
@@ -793,10 +767,9 @@ static int server_new(gust_http_server **out, gust_loop *loop,
       opts->max_header_size ? opts->max_header_size : DEFAULT_MAX_HEADER;
   srv->max_body =
       opts->max_body_size ? opts->max_body_size : (uint64_t)DEFAULT_MAX_BODY;
-  /* Content-Length is checked after headers_received (which may raise the
-   * limit, as Tornado's set_max_body_size); chunked totals by h1 with the
-   * limit set per request */
-  srv->h1cfg.max_body = UINT64_MAX;
+  /* h1 checks Content-Length when the body starts, after headers_received
+   * (which may move the limit, as Tornado's set_max_body_size) */
+  srv->h1cfg.max_body = srv->max_body;
   srv->h1cfg.chunk_size = opts->chunk_size ? opts->chunk_size : DEFAULT_CHUNK;
   if (opts->no_keep_alive)
     srv->h1cfg.flags |= GUST_H1_NO_KEEP_ALIVE;
@@ -1089,6 +1062,7 @@ int gust_http_request_set_max_body_size(gust_http_request *req,
     return GUST_ESTATE;
   gust_h1_set_max_body(c->h1, max_body);
   c->max_body = max_body;
+  gust_zip_body_set_max_size(c->zip, max_body);
   return 0;
 }
 

@@ -351,6 +351,14 @@ uint64_t gust_zip_total_out(const gust_zip *z) {
   return z == NULL ? 0 : z->total_out;
 }
 
+void gust_zip_set_max_output(gust_zip *z, uint64_t max_output) {
+  if (z == NULL || z->encoder)
+    return;
+  z->max_out = max_output == 0 ? GUST_ZIP_DEFAULT_MAX_OUTPUT : max_output;
+  if (z->total_out > z->max_out)
+    fail(z, GUST_EZIP_TOOBIG);
+}
+
 int gust_zip_coding(const char *name, size_t len) {
   static const struct {
     const char *name;

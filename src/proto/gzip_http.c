@@ -176,6 +176,15 @@ uint64_t gust_zip_body_total(const gust_zip_body *b) {
   return b == NULL ? 0 : gust_zip_total_out(b->z);
 }
 
+void gust_zip_body_set_max_size(gust_zip_body *b, uint64_t max_size) {
+  if (b == NULL || b->err)
+    return;
+  gust_zip_set_max_output(b->z, max_size);
+  if (gust_zip_total_out(b->z) >
+      (max_size == 0 ? GUST_ZIP_DEFAULT_MAX_OUTPUT : max_size))
+    body_fail(b, GUST_EZIP_TOOBIG);
+}
+
 void gust_zip_body_free(gust_zip_body *b) {
   if (b == NULL)
     return;

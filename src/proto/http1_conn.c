@@ -428,6 +428,16 @@ static int next_event(gust_h1 *h, gust_h1_event *ev) {
 
     case GUST__H1_R_FIXED:
     case GUST__H1_R_CHUNK_DATA:
+      if (h->rstate == GUST__H1_R_FIXED && h->left == h->content_length &&
+          h->content_length > h->max_body) {
+        /* C7, checked when the body starts rather than with the head, so
+         * that the application can raise the limit for this request
+         * between the REQUEST event and this one */
+        gust__h1_fail(h, GUST_EHTTP_BODY_SIZE,
+                      h->role == GUST_H1_SERVER ? 413 : 0, h->consumed,
+                      "Content-Length too long");
+        continue;
+      }
       if (avail == 0) {
         if (h->eof) {
           truncated(h, "connection closed inside a message body");

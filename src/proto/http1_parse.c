@@ -974,8 +974,8 @@ static int finish_request(gust_h1 *h, const uint8_t *p) {
                   "Unsupported Transfer-Encoding");
     fl |= GUST_H1_HEAD_CHUNKED;
   } else if (h->n_cl > 0) {
-    if (h->cl > h->max_body)
-      return fail(h, GUST_EHTTP_BODY_SIZE, 413, at, "Content-Length too long");
+    /* the body limit (C7) is checked when the body starts: see
+     * next_event() */
     fl |= GUST_H1_HEAD_HAS_LENGTH;
     h->content_length = h->cl;
   } else {
@@ -1071,9 +1071,7 @@ static int finish_response(gust_h1 *h) {
       h->msg_keep_alive = 0;
     }
   } else if (h->n_cl > 0) {
-    if (h->cl > h->max_body)
-      return fail(h, GUST_EHTTP_BODY_SIZE, 0, at, "Content-Length too long");
-    fl |= GUST_H1_HEAD_HAS_LENGTH;
+    fl |= GUST_H1_HEAD_HAS_LENGTH; /* C7 when the body starts */
     h->content_length = h->cl;
   } else {
     fl |= GUST_H1_HEAD_UNTIL_CLOSE;

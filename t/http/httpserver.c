@@ -504,6 +504,32 @@ static void t_gzip(void) {
   ok(f.c->eof, "gzip: then the connection closes");
   fx_close(&f);
 
+  /* the decoded total counts against the body limit, per request */
+  o.max_body_size = 40;
+  fx_open(&f, &o);
+  snprintf(head, sizeof(head),
+           "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+           "Content-Length: %zu\r\n\r\n",
+           zl);
+  cl_sends(f.c, head);
+  cl_send(f.c, z, zl);
+  cl_wait(f.c, 0);
+  {
+    resp r;
+    ok(cl_resp(f.c, 0, &r) && r.status == 400,
+       "gzip: decoded body over max_body_size gets 400");
+  }
+  fx_close(&f);
+  fx_open(&f, &o);
+  f.a->max_body_override = 64;
+  cl_sends(f.c, head);
+  cl_send(f.c, z, zl);
+  cl_wait(f.c, 1);
+  cmp_mem(f.a->body, f.a->body_len, body50, 50,
+          "gzip: set_max_body_size raises the decoded limit too");
+  fx_close(&f);
+  o.max_body_size = 0;
+
   /* without decompress_request the body passes as is */
   o.decompress_request = 0;
   fx_open(&f, &o);
@@ -743,6 +769,21 @@ static void t_max_body(void) {
   cl_wait(f.c, 0);
   ok(cl_resp(f.c, 1, &r) && r.status == 413,
      "set_max_body_size: chunked total over the override: 413");
+  fx_close(&f);
+
+  /* a lower limit for one request: 413 from its Content-Length, and no
+   * 100 Continue for a body that is refused */
+  fx_open(&f, NULL);
+  f.a->max_body_override = 5;
+  cl_sends(f.c, "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                "Content-Length: 10\r\n\r\n");
+  cl_wait_eof(f.c, WAIT_LIMIT);
+  ok(cl_resp(f.c, 0, &r) && r.status == 413,
+     "set_max_body_size: lower limit for this request: 413");
+  ok(f.c->len >= 12 && memcmp(f.c->buf, "HTTP/1.1 413", 12) == 0,
+     "set_max_body_size: no 100 Continue before the 413");
+  ok(strstr(f.a->log, "finish(") == NULL,
+     "set_max_body_size: the refused request never finishes");
   fx_close(&f);
 }
 

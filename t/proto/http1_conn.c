@@ -339,6 +339,52 @@ static char *head_of(size_t size, size_t nfields, size_t *len) {
   return b;
 }
 
+/* C7 is checked when the body starts, so the application can move the
+ * limit for one request after its REQUEST event (set_max_body_size). */
+static void body_limit_per_request(void) {
+  gust_h1 *h = server();
+  gust_h1_event ev;
+  static const char big[] =
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 104857601\r\n\r\nxy";
+  static const char small[] =
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789"
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789";
+  gust_h1_feed(h, big, sizeof(big) - 1);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_REQUEST,
+         "limits: a Content-Length over the limit still gives its head");
+  gust_h1_set_max_body(h, 200000000);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_DATA,
+         "limits: a raised per-request limit lets its body through");
+  is_int((int)ev.data.len, 2, "limits: with the bytes that came");
+  gust_h1_free(h);
+
+  h = server();
+  gust_h1_feed(h, small, sizeof(small) - 1);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_REQUEST,
+         "limits: small request head");
+  gust_h1_set_max_body(h, 9);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_ERROR,
+         "limits: a lowered per-request limit refuses the body");
+  is_int(ev.http_status, 413, "limits: with 413");
+  is_int(ev.code, GUST_EHTTP_BODY_SIZE, "limits: and GUST_EHTTP_BODY_SIZE");
+  gust_h1_free(h);
+
+  h = server();
+  gust_h1_feed(h, small, sizeof(small) - 1);
+  gust_h1_next_event(h, &ev);
+  gust_h1_set_max_body(h, 10);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_DATA,
+         "limits: a body exactly at the per-request limit is read");
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_END_MESSAGE, "limits: and ends");
+  respond(h, 200, "0");
+  gust_h1_send_end(h);
+  gust_h1_consume_output(h, gust_h1_pending_output(h).len);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_REQUEST, "limits: next request");
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_DATA,
+         "limits: the per-request limit went back to the configured one");
+  gust_h1_free(h);
+}
+
 static void limits(void) {
   drive_opts o = server_opts();
   char name[128], want[128];
@@ -380,7 +426,9 @@ static void limits(void) {
             "NEED");
   check_str("limits: Content-Length one over", &o,
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 104857601\r\n\r\n",
-            "ERR 413 GUST_EHTTP_BODY_SIZE @53");
+            "REQ POST / 1.1 KL104857601 [Host=a] [Content-Length=104857601] | "
+            "ERR 413 GUST_EHTTP_BODY_SIZE @55");
+  body_limit_per_request();
 }
 
 /* Client and server talking through their output queues, each allocation

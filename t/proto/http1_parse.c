@@ -216,7 +216,8 @@ static const vec bad_requests[] = {
       "ERR 400 GUST_EHTTP_SYNTAX @60"),
     V("C7 CL above the body limit",
       "POST / HTTP/1.1\r\n" H "Content-Length: 104857601\r\n\r\n",
-      "ERR 413 GUST_EHTTP_BODY_SIZE @53"),
+      "REQ POST / 1.1 KL104857601 [Host=a] [Content-Length=104857601] | "
+      "ERR 413 GUST_EHTTP_BODY_SIZE @55"),
     V("T2 identity",
       "POST / HTTP/1.1\r\n" H "Transfer-Encoding: identity\r\n\r\n",
       "ERR 400 GUST_EHTTP_FRAMING @55"),
