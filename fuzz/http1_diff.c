@@ -468,6 +468,8 @@ static const diff_class classes[] = {
      "method-unknown", "R2", method_is_token},
     {LLHTTP_REJECTS, "Expected space after method", HPE_INVALID_METHOD,
      "method-unknown", "R2", method_is_token},
+    {LLHTTP_REJECTS, "Expected HTTP/2 Connection Preface", HPE_INVALID_VERSION,
+     "method-pri", "R2", method_is_token},
     {LLHTTP_REJECTS, "Duplicate Content-Length", HPE_UNEXPECTED_CONTENT_LENGTH,
      "cl-duplicate-equal", "C5", cl_lists_only},
     {LLHTTP_REJECTS, "Invalid character in Content-Length",
