@@ -437,6 +437,17 @@ GUST_EXTERN int gust_tcp_read_stop(gust_tcp *tcp);
 GUST_EXTERN int gust_tcp_write(gust_tcp *tcp, const gust_vec *vec, size_t n,
                                gust_tcp_write_cb cb, void *user_data);
 
+/* Writes what the kernel takes of the `n` vectors at once, without
+ * queuing anything and without a callback (libuv's uv_try_write): returns
+ * the bytes written (0 .. total; a short count leaves the rest to the
+ * caller), GUST_EAGAIN when nothing can be written now (the socket buffer
+ * is full, or writes queued by gust_tcp_write() are still pending, which
+ * keeps the byte order), GUST_EINVAL, GUST_ESTATE (not connected, shut
+ * down or closing) or the socket's error (GUST_EPIPE, GUST_ECONNRESET...).
+ * Never raises SIGPIPE. */
+GUST_EXTERN gust_ssize gust_tcp_try_write(gust_tcp *tcp, const gust_vec *vec,
+                                          size_t n);
+
 /* Bytes queued by gust_tcp_write() whose writes have not completed. */
 GUST_EXTERN size_t gust_tcp_write_queue_size(const gust_tcp *tcp);
 

@@ -1,17 +1,23 @@
 /* The backend-independent half of TCP handles: socket creation, binding as
  * Tornado's bind_sockets does, option setting, argument checks, the write
  * queue and the callbacks' bookkeeping. */
+/* IOV_MAX and MSG_NOSIGNAL. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include "config.h"
 
 #include <gust/loop.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "loop_int.h"
@@ -446,6 +452,32 @@ int gust_tcp_write(gust_tcp *tcp, const gust_vec *vec, size_t n,
     return rc;
   }
   return 0;
+}
+
+gust_ssize gust_tcp_try_write(gust_tcp *tcp, const gust_vec *vec, size_t n) {
+  struct msghdr msg;
+  ssize_t got;
+  if (tcp == NULL || (vec == NULL && n > 0))
+    return GUST_EINVAL;
+  if (tcp->closing || tcp->shut || tcp->state != GUST__TCP_CONNECTED ||
+      tcp->fd < 0)
+    return GUST_ESTATE;
+  /* Queued writes go first; the backends own the socket's write side
+   * until the queue is empty (libuv: no uv_write is in flight then). */
+  if (tcp->wq_head != NULL)
+    return GUST_EAGAIN;
+  if (n == 0)
+    return 0;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = (struct iovec *)(uintptr_t)vec;
+  msg.msg_iovlen = n < IOV_MAX ? n : IOV_MAX;
+  do
+    got = sendmsg(tcp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (got < 0 && errno == EINTR);
+  if (got < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK ? GUST_EAGAIN
+                                                   : gust__errno_code(errno);
+  return (gust_ssize)got;
 }
 
 void gust__tcp_on_write(gust_tcp *t, int status) {

@@ -1077,7 +1077,24 @@ static void on_write(gust_tcp *tcp, int status, void *user_data) {
 static int send_chunk(gust_iostream *s, const void *data, size_t len) {
   wchunk *c;
   gust_vec v;
+  gust_ssize sent;
   int rc;
+  /* Nothing queued: the kernel usually takes it all at once, with no copy,
+   * no queued write and no readiness watcher. Errors are left to the
+   * queued write, which reports them as before. */
+  v.base = (void *)(uintptr_t)data;
+  v.len = len;
+  sent = gust_tcp_try_write(s->tcp, &v, 1);
+  if (sent > 0) {
+    data = (const uint8_t *)data + sent;
+    len -= (size_t)sent;
+    if (len == 0) {
+      if (s->enc > s->done)
+        s->done = s->enc;
+      resolve_writes(s);
+      return 0;
+    }
+  }
   if (len > SIZE_MAX - sizeof(wchunk))
     return GUST_EOVERFLOW;
   c = gust__malloc(s->mem, sizeof(wchunk) + len);
