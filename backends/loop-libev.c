@@ -283,14 +283,17 @@ static void evb_sig_close(gust_loop *loop, gust__sigw *sw) {
 /* TCP over readiness watchers and nonblocking syscalls                 */
 /* ------------------------------------------------------------------ */
 
+/* The record behind every gust_tcp, held for the whole life of each
+ * connection: listener-only parts live outside it. */
 typedef struct evb_tcp {
   ev_io rio; /* readable: accept or read */
   ev_io wio; /* writable: connect completion or queued writes */
   gust_tcp *t;
   struct ev_loop *ev;
+  ev_timer *pause; /* listeners (from tcp_listen on): resumes accepting
+                      after a failure */
   int connecting;
-  int shut_sent;  /* shutdown(SHUT_WR) was issued */
-  ev_timer pause; /* listeners: resumes accepting after a failure */
+  int shut_sent; /* shutdown(SHUT_WR) was issued */
 } evb_tcp;
 
 /* Most connections taken from one listener readiness. */
@@ -320,8 +323,8 @@ static void evb_on_accept(struct ev_loop *ev, ev_io *io, int revents) {
       if (!t->closing) {
         evb_tcp *r = t->be;
         ev_io_stop(ev, &r->rio);
-        ev_timer_set(&r->pause, EVB_ACCEPT_PAUSE, 0.);
-        ev_timer_start(ev, &r->pause);
+        ev_timer_set(r->pause, EVB_ACCEPT_PAUSE, 0.);
+        ev_timer_start(ev, r->pause);
       }
       break;
     }
@@ -428,14 +431,24 @@ static int evb_tcp_open(gust_tcp *t) {
   r->ev = b->ev;
   ev_io_init(&r->rio, evb_on_read, t->fd, EV_READ);
   ev_io_init(&r->wio, evb_on_writable, t->fd, EV_WRITE);
-  ev_timer_init(&r->pause, evb_on_accept_pause, EVB_ACCEPT_PAUSE, 0.);
-  r->rio.data = r->wio.data = r->pause.data = r;
+  r->rio.data = r->wio.data = r;
   t->be = r;
   return 0;
 }
 
 static int evb_tcp_listen(gust_tcp *t, int backlog) {
   evb_tcp *r = t->be;
+  /* The pause is wanted when accepting failed, memory being short among
+   * the causes: allocate it now, while the failure can still be reported.
+   * It stays with the record (freed in evb_tcp_close()) even if listen()
+   * fails. */
+  if (r->pause == NULL) {
+    r->pause = gust__malloc(t->mem, sizeof(*r->pause));
+    if (r->pause == NULL)
+      return GUST_ENOMEM;
+    ev_timer_init(r->pause, evb_on_accept_pause, EVB_ACCEPT_PAUSE, 0.);
+    r->pause->data = r;
+  }
   if (listen(t->fd, backlog) != 0)
     return gust__errno_code(errno);
   ev_set_cb(&r->rio, evb_on_accept);
@@ -508,7 +521,11 @@ static void evb_tcp_close(gust_tcp *t) {
   if (r != NULL) {
     ev_io_stop(r->ev, &r->rio);
     ev_io_stop(r->ev, &r->wio);
-    ev_timer_stop(r->ev, &r->pause);
+    if (r->pause != NULL) {
+      /* Stopped, the timer is no longer known to libev. */
+      ev_timer_stop(r->ev, r->pause);
+      gust__free(t->mem, r->pause);
+    }
     gust__free(t->mem, r);
     t->be = NULL;
   }

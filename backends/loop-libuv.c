@@ -335,24 +335,38 @@ _Static_assert(sizeof(gust_vec) == sizeof(uv_buf_t) &&
                    offsetof(gust_vec, len) == offsetof(uv_buf_t, len),
                "gust_vec and uv_buf_t differ");
 
+/* Listeners only: takes a connection gust could not. Its handle belongs
+ * to the listener's record (h.data points there) and counts among that
+ * record's handles; it is freed with the record. */
+typedef struct uvb_rej {
+  uv_tcp_t h;
+  int rejecting; /* `h` is open or closing */
+  int again;     /* another connection waits for `h` */
+} uvb_rej;
+
+/* The record behind every gust_tcp, held for the whole life of each
+ * connection: only what every handle needs. The connect and shutdown
+ * requests are allocated when made and freed by their callbacks, which
+ * libuv always runs (with UV_ECANCELED at the latest when the handle
+ * closes, before its close callback); a listener's reject handle is
+ * allocated by tcp_listen. */
 typedef struct uvb_tcp {
   uv_tcp_t h;
   gust_tcp *t; /* NULL while the record is being discarded */
   uvb *b;
-  uv_connect_t creq;
-  uv_shutdown_t sreq;
-  uv_tcp_t reject;  /* listeners: takes a connection gust could not */
-  int handles;      /* open handles in this record (h, reject) */
-  int rejecting;    /* `reject` is open or closing */
-  int reject_again; /* another connection waits for `reject` */
+  uvb_rej *rej; /* listeners, from tcp_listen on */
+  int handles;  /* open handles in this record (h, rej->h) */
   int closing;
 } uvb_tcp;
 
 /* One handle of the record has closed. */
 static void uvb_tcp_release(uvb_tcp *r) {
   uvb *b = r->b;
-  if (--r->handles == 0)
+  if (--r->handles == 0) {
+    /* Neither handle is open any more: libuv holds no part of either. */
+    gust__free(b->mem, r->rej);
     gust__free(b->mem, r);
+  }
   if (--b->open_handles == 0 && b->wrapped)
     gust__free(b->mem, b);
 }
@@ -376,9 +390,10 @@ static void uvb_reject(uvb_tcp *r);
 
 static void uvb_on_reject_close(uv_handle_t *h) {
   uvb_tcp *r = h->data;
-  r->rejecting = 0;
-  if (r->reject_again && !r->closing) {
-    r->reject_again = 0;
+  uvb_rej *rej = r->rej;
+  rej->rejecting = 0;
+  if (rej->again && !r->closing) {
+    rej->again = 0;
     uvb_reject(r);
   }
   uvb_tcp_release(r);
@@ -388,18 +403,19 @@ static void uvb_on_reject_close(uv_handle_t *h) {
  * accepted: when gust cannot take one (out of memory), accept it into a
  * handle kept for this and drop it, so that the listener goes on. */
 static void uvb_reject(uvb_tcp *r) {
-  if (r->rejecting) {
-    r->reject_again = 1;
+  uvb_rej *rej = r->rej;
+  if (rej->rejecting) {
+    rej->again = 1;
     return;
   }
-  if (uv_tcp_init(r->b->uv, &r->reject) < 0)
+  if (uv_tcp_init(r->b->uv, &rej->h) < 0)
     return;
-  r->reject.data = r;
-  r->rejecting = 1;
+  rej->h.data = r;
+  rej->rejecting = 1;
   r->handles++;
   r->b->open_handles++;
-  uv_accept((uv_stream_t *)&r->h, (uv_stream_t *)&r->reject);
-  uv_close((uv_handle_t *)&r->reject, uvb_on_reject_close);
+  uv_accept((uv_stream_t *)&r->h, (uv_stream_t *)&rej->h);
+  uv_close((uv_handle_t *)&rej->h, uvb_on_reject_close);
 }
 
 static uvb_tcp *uvb_tcp_new(gust_tcp *t) {
@@ -448,6 +464,15 @@ static void uvb_on_connection(uv_stream_t *s, int status) {
 
 static int uvb_tcp_listen(gust_tcp *t, int backlog) {
   uvb_tcp *r = t->be;
+  /* The reject handle is wanted exactly when memory is short: allocate it
+   * now, while the failure can still be reported, not on the first reject.
+   * It stays with the record (freed in uvb_tcp_release()) even if
+   * uv_listen() fails. */
+  if (r->rej == NULL) {
+    r->rej = gust__calloc(t->mem, 1, sizeof(*r->rej));
+    if (r->rej == NULL)
+      return GUST_ENOMEM;
+  }
   return uvb_code(uv_listen((uv_stream_t *)&r->h, backlog, uvb_on_connection));
 }
 
@@ -470,17 +495,31 @@ static int uvb_tcp_accept(gust_tcp *server, gust_tcp *conn) {
   return 0;
 }
 
+/* libuv is done with the request once its callback runs: on completion,
+ * or with UV_ECANCELED while the handle closes (before the close
+ * callback, so the record is still there). */
 static void uvb_on_connect(uv_connect_t *req, int status) {
   uvb_tcp *r = req->data;
+  gust__free(r->b->mem, req);
   gust__tcp_on_connect(r->t, uvb_code(status));
 }
 
 static int uvb_tcp_connect(gust_tcp *t, const struct sockaddr *sa,
                            socklen_t len) {
   uvb_tcp *r = t->be;
+  uv_connect_t *req = gust__malloc(t->mem, sizeof(*req));
+  int rc;
   GUST__UNUSED(len);
-  r->creq.data = r;
-  return uvb_code(uv_tcp_connect(&r->creq, &r->h, sa, uvb_on_connect));
+  if (req == NULL)
+    return GUST_ENOMEM;
+  req->data = r;
+  rc = uv_tcp_connect(req, &r->h, sa, uvb_on_connect);
+  if (rc < 0) {
+    /* Refused before libuv took the request: no callback will come. */
+    gust__free(t->mem, req);
+    return uvb_code(rc);
+  }
+  return 0;
 }
 
 static void uvb_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -547,15 +586,28 @@ static int uvb_tcp_write(gust_tcp *t, gust__wreq *w) {
   return 0;
 }
 
+/* As for connect: the callback runs once, at the latest with UV_ECANCELED
+ * while the handle closes, and libuv is done with the request then. */
 static void uvb_on_shutdown(uv_shutdown_t *req, int status) {
   uvb_tcp *r = req->data;
+  gust__free(r->b->mem, req);
   gust__tcp_on_shutdown(r->t, uvb_code(status));
 }
 
 static int uvb_tcp_shutdown(gust_tcp *t) {
   uvb_tcp *r = t->be;
-  r->sreq.data = r;
-  return uvb_code(uv_shutdown(&r->sreq, (uv_stream_t *)&r->h, uvb_on_shutdown));
+  uv_shutdown_t *req = gust__malloc(t->mem, sizeof(*req));
+  int rc;
+  if (req == NULL)
+    return GUST_ENOMEM;
+  req->data = r;
+  rc = uv_shutdown(req, (uv_stream_t *)&r->h, uvb_on_shutdown);
+  if (rc < 0) {
+    /* Refused before libuv took the request: no callback will come. */
+    gust__free(t->mem, req);
+    return uvb_code(rc);
+  }
+  return 0;
 }
 
 static void uvb_tcp_close(gust_tcp *t) {
