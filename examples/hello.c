@@ -8,7 +8,9 @@
  * memory); anything else is 404. Prints "listening on PORT" once it
  * listens (port 0 picks one). SIGTERM/SIGINT shut it down gracefully.
  * --idle-timeout and --body-timeout set the server's
- * idle_connection_timeout and body_timeout (the slowloris tests). */
+ * idle_connection_timeout and body_timeout (the slowloris tests). With
+ * --workers N, N processes share the listening sockets and each hello
+ * response says which one answered ("X-Worker: 0" .. N-1). */
 #include <gust/httpserver.h>
 
 #include <signal.h>
@@ -69,10 +71,35 @@ static int on_data(gust_http_request *req, gust_slice chunk, void *ctx,
   return gust_http_response_write(req, chunk.ptr, chunk.len, wait);
 }
 
+/* With --workers: "X-Worker: N" on hello responses names the worker. */
+static char worker_id[16];
+
+static void respond_hello(gust_http_request *req) {
+  gust_headers h;
+  int rc;
+  if (worker_id[0] == '\0') {
+    gust_http_respond(req, 200, "text/plain", HELLO, sizeof(HELLO) - 1);
+    return;
+  }
+  gust_headers_init(&h, NULL);
+  rc = gust_headers_add_str(&h, "Content-Type", "text/plain");
+  if (rc == 0)
+    rc = gust_headers_add_str(&h, "Content-Length", "13");
+  if (rc == 0)
+    rc = gust_headers_add_str(&h, "X-Worker", worker_id);
+  if (rc == 0)
+    rc = gust_http_response_start(req, 200, NULL, &h, NULL);
+  gust_headers_free(&h);
+  if (rc == 0 && strcmp(gust_http_request_method(req), "HEAD") != 0)
+    rc = gust_http_response_write(req, HELLO, sizeof(HELLO) - 1, NULL);
+  if (rc == 0)
+    gust_http_response_finish(req, NULL);
+}
+
 static void on_finish(gust_http_request *req, void *ctx) {
   switch (ctx_kind(ctx)) {
   case K_HELLO:
-    gust_http_respond(req, 200, "text/plain", HELLO, sizeof(HELLO) - 1);
+    respond_hello(req);
     break;
   case K_ECHO:
     if (echo_start(req) == 0)
@@ -206,6 +233,7 @@ int main(int argc, char **argv) {
     if (getppid() == 1) /* the parent died before prctl() */
       return 0;
 #endif
+    snprintf(worker_id, sizeof(worker_id), "%d", task);
   }
   if (gust_loop_new(&loop, NULL) != 0 ||
       gust_http_server_new(&server, loop, &opts, start_request, NULL, NULL) !=

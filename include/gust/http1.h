@@ -135,6 +135,12 @@ GUST_EXTERN int gust_h1_new(gust_h1 **out, gust_h1_role role,
 /* Frees the connection and everything it holds (NULL is a no-op). */
 GUST_EXTERN void gust_h1_free(gust_h1 *h);
 
+/* Returns `h` to the state gust_h1_new() left it in, with the same role
+ * and configuration, for a new connection: input, output, errors and
+ * counters are dropped; small buffers are kept for reuse (servers pool
+ * idle connections' state machines this way). NULL is accepted. */
+GUST_EXTERN void gust_h1_reset(gust_h1 *h);
+
 /* Hands received bytes to the connection. The connection may keep a
  * pointer to `data` instead of copying it: the bytes must stay valid and
  * unchanged until gust_h1_next_event() returns NEED_DATA, PAUSED,

@@ -258,7 +258,9 @@ GUST_EXTERN int gust_http_respond(gust_http_request *req, int status,
                                   const char *content_type, const void *body,
                                   size_t len);
 
-/* 1 once gust_http_response_start() succeeded; 2 once finished. */
+/* 0 before gust_http_response_start() succeeded, 1 after it, 2 once the
+ * response finished. A request its connection let go of (closed, or done)
+ * keeps the state it reached. */
 GUST_EXTERN int gust_http_response_state(const gust_http_request *req);
 
 /* ------------------------------------------------------------------ */

@@ -27,6 +27,10 @@
 #define DEFAULT_MAX_HEADER 65536
 #define DEFAULT_MAX_BODY   104857600u
 #define DEFAULT_CHUNK      65536
+/* Idle connections' parsers and input buffers kept for reuse; input
+ * buffers larger than POOL_BUF_MAX are released instead. */
+#define POOL_MAX     64
+#define POOL_BUF_MAX 16384
 
 struct gust__http_conn {
   gust_http_server *srv;
@@ -97,6 +101,14 @@ struct gust_http_server {
   int timer_armed;
   gust_timer timer;
 
+  /* State machines and input buffers of connections gone idle, kept for
+   * the next request on any connection: an idle keep-alive connection
+   * holds neither, and a busy server allocates neither per request. */
+  gust_h1 *h1_pool[POOL_MAX];
+  size_t n_h1_pool;
+  gust_buf in_pool[POOL_MAX];
+  size_t n_in_pool;
+
   int shutting_down;
   gust_future *shutdown_f;
   int shutdown_timer_armed;
@@ -106,6 +118,69 @@ struct gust_http_server {
 static void drive(gust__http_conn *c);
 static void conn_close(gust__http_conn *c);
 static void arm_sweep(gust_http_server *srv);
+
+/* ------------------------------------------------------------------ */
+/* Per-connection state pooled while idle                              */
+/* ------------------------------------------------------------------ */
+
+/* Gives the connection's state machine back to the server's pool. */
+static void put_h1(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
+  if (c->h1 == NULL)
+    return;
+  if (srv->n_h1_pool < POOL_MAX) {
+    gust_h1_reset(c->h1);
+    srv->h1_pool[srv->n_h1_pool++] = c->h1;
+  } else {
+    gust_h1_free(c->h1);
+  }
+  c->h1 = NULL;
+}
+
+static int get_h1(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
+  if (c->h1 != NULL)
+    return 0;
+  if (srv->n_h1_pool > 0) {
+    c->h1 = srv->h1_pool[--srv->n_h1_pool];
+    return 0;
+  }
+  return gust_h1_new(&c->h1, GUST_H1_SERVER, &srv->h1cfg, srv->mem);
+}
+
+/* The same for the input buffer (empty by then). */
+static void put_in(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
+  if (c->in.cap != 0 && c->in.cap <= POOL_BUF_MAX &&
+      srv->n_in_pool < POOL_MAX) {
+    gust_buf_clear(&c->in);
+    srv->in_pool[srv->n_in_pool++] = c->in;
+    gust_buf_init(&c->in, srv->mem);
+  } else {
+    gust_buf_free(&c->in);
+  }
+}
+
+static void get_in(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
+  if (c->in.cap == 0 && srv->n_in_pool > 0)
+    c->in = srv->in_pool[--srv->n_in_pool];
+}
+
+/* Between requests with nothing buffered: keep only what an idle
+ * connection needs. */
+static void park(gust__http_conn *c) {
+  if (c->req != NULL || c->in.len != 0 || c->in_drive || c->soon ||
+      c->flushing_close || c->lingering || c->detached || c->closing ||
+      c->dead || c->resp_state != 0)
+    return;
+  if (c->h1 != NULL && (gust_h1_unread(c->h1).len != 0 ||
+                        gust_h1_pending_output(c->h1).len != 0))
+    return;
+  put_h1(c);
+  put_in(c);
+  gust__iostream_trim(c->stream);
+}
 
 /* ------------------------------------------------------------------ */
 /* Connection lifetime                                                  */
@@ -153,6 +228,7 @@ static void release_request(gust__http_conn *c, int closed) {
       c->close_cb(req, c->close_ud);
   }
   c->close_cb = NULL;
+  gust__http_request_set_resp_state(req, c->resp_state);
   gust__http_request_set_conn(req, NULL);
   gust_http_request_unref(req);
   gust_zip_body_free(c->zip);
@@ -181,8 +257,7 @@ static void conn_teardown(gust__http_conn *c) {
     c->next->prev = c->prev;
   c->prev = c->next = NULL;
   srv->nconns--;
-  gust_h1_free(c->h1);
-  c->h1 = NULL;
+  put_h1(c);
   if (c->stream != NULL) {
     gust_iostream_set_close_callback(c->stream, NULL, NULL);
     gust_iostream_unref(c->stream);
@@ -292,13 +367,11 @@ static void on_data(gust_iostream *s, gust_slice data, void *ud) {
   GUST__UNUSED(s);
   if (c->closing || c->dead || c->lingering)
     return;
-  if (c->h1 == NULL) {
-    rc = gust_h1_new(&c->h1, GUST_H1_SERVER, &c->srv->h1cfg, c->mem);
-    if (rc < 0) {
-      conn_close(c);
-      return;
-    }
+  if (get_h1(c) < 0) {
+    conn_close(c);
+    return;
   }
+  get_in(c);
   if (c->in.len != 0) {
     /* only while paused mid-buffer, which stops delivery: keep the bytes */
     rc = gust_h1_feed(c->h1, data.ptr, data.len);
@@ -662,6 +735,7 @@ out:
   } else if (!c->dead && !c->closing) {
     flush_out(c, NULL);
     update_pause(c);
+    park(c);
   }
   conn_unref(c);
 }
@@ -702,17 +776,7 @@ static void on_sweep(gust_loop *loop, void *ud) {
       conn_close(c);
       continue;
     }
-    if (c->req == NULL && c->in.len == 0 && !c->in_drive && !c->soon &&
-        !c->flushing_close) {
-      /* idle: hold no buffers */
-      gust__iostream_trim(c->stream);
-      if (c->h1 != NULL && gust_h1_unread(c->h1).len == 0 &&
-          gust_h1_pending_output(c->h1).len == 0) {
-        gust_h1_free(c->h1);
-        c->h1 = NULL;
-      }
-      gust_buf_free(&c->in);
-    }
+    park(c); /* in case it went idle outside of drive() */
   }
   arm_sweep(srv);
 }
@@ -747,9 +811,11 @@ static int server_new(gust_http_server **out, gust_loop *loop,
                       const gust_http_server_opts *opts, const gust_mem *mem) {
   gust_http_server *srv;
   size_t n = 0, bytes = 0, i;
-  if (out == NULL || loop == NULL)
+  if (out == NULL)
     return GUST_EINVAL;
   *out = NULL;
+  if (loop == NULL)
+    return GUST_EINVAL;
   mem = gust__mem(mem);
   srv = gust__calloc(mem, 1, sizeof(*srv));
   if (srv == NULL)
@@ -827,6 +893,8 @@ int gust_http_server_new(gust_http_server **out, gust_loop *loop,
                          gust_http_start_request_fn start_request,
                          void *user_data, const gust_mem *mem) {
   int rc;
+  if (out != NULL)
+    *out = NULL;
   if (start_request == NULL)
     return GUST_EINVAL;
   rc = server_new(out, loop, opts, mem);
@@ -842,6 +910,8 @@ int gust_http_server_new_cb(gust_http_server **out, gust_loop *loop,
                             gust_http_request_cb cb, void *user_data,
                             const gust_mem *mem) {
   int rc;
+  if (out != NULL)
+    *out = NULL;
   if (cb == NULL)
     return GUST_EINVAL;
   rc = server_new(out, loop, opts, mem);
@@ -917,11 +987,9 @@ int gust_http_server_handle_stream(gust_http_server *srv, gust_iostream *stream,
   gust_buf_init(&c->in, srv->mem);
   if (peer != NULL)
     c->peer = *peer;
-  rc = gust_h1_new(&c->h1, GUST_H1_SERVER, &srv->h1cfg, srv->mem);
-  if (rc == 0)
-    rc = gust_iostream_read_until_close(stream, on_data, c, &c->rfut);
+  /* the state machine comes with the first bytes (get_h1) */
+  rc = gust_iostream_read_until_close(stream, on_data, c, &c->rfut);
   if (rc < 0) {
-    gust_h1_free(c->h1);
     gust__free(srv->mem, c);
     gust_iostream_unref(stream);
     return rc;
@@ -1024,6 +1092,10 @@ void gust_http_server_free(gust_http_server *srv) {
     gust_future_unref(srv->shutdown_f);
   }
   gust_tcp_server_free(srv->tcp);
+  while (srv->n_h1_pool > 0)
+    gust_h1_free(srv->h1_pool[--srv->n_h1_pool]);
+  while (srv->n_in_pool > 0)
+    gust_buf_free(&srv->in_pool[--srv->n_in_pool]);
   gust__free(srv->mem, srv->trusted);
   gust__free(srv->mem, srv);
 }
@@ -1251,6 +1323,6 @@ int gust_http_response_state(const gust_http_request *req) {
     return 0;
   c = gust__http_request_conn(req);
   if (c == NULL || c->req != req)
-    return 2;
+    return gust__http_request_resp_state(req);
   return c->resp_state;
 }

@@ -45,6 +45,7 @@ struct gust_http_request {
   gust_http_server *server;
   gust_loop *loop;
   gust__http_conn *conn;
+  int resp_state; /* once `conn` is NULL */
   void *user_data;
   int minor_version;
   int has_peer;
@@ -538,6 +539,14 @@ void gust__http_request_set_conn(gust_http_request *req,
 
 gust__http_conn *gust__http_request_conn(const gust_http_request *req) {
   return req->conn;
+}
+
+void gust__http_request_set_resp_state(gust_http_request *req, int state) {
+  req->resp_state = state;
+}
+
+int gust__http_request_resp_state(const gust_http_request *req) {
+  return req->resp_state;
 }
 
 void gust__http_request_set_finish_time(gust_http_request *req, double t) {

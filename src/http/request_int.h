@@ -43,6 +43,12 @@ int gust__http_request_set_trailers(gust_http_request *req,
 void gust__http_request_set_conn(gust_http_request *req, gust__http_conn *conn);
 gust__http_conn *gust__http_request_conn(const gust_http_request *req);
 
+/* The response state (0 none, 1 started, 2 finished) the request keeps
+ * once its connection let go of it: gust_http_response_state() reports it
+ * from then on. */
+void gust__http_request_set_resp_state(gust_http_request *req, int state);
+int gust__http_request_resp_state(const gust_http_request *req);
+
 /* Marks the response finished, for request_time(). */
 void gust__http_request_set_finish_time(gust_http_request *req, double t);
 

@@ -110,6 +110,41 @@ int gust_h1_new(gust_h1 **out, gust_h1_role role, const gust_h1_config *cfg,
   return 0;
 }
 
+/* Buffers above this are released by gust_h1_reset() rather than kept for
+ * the next connection. */
+#define RESET_KEEP_BUF 16384
+
+void gust_h1_reset(gust_h1 *h) {
+  if (h == NULL)
+    return;
+  if (h->in.cap > RESET_KEEP_BUF)
+    gust_buf_free(&h->in);
+  else
+    gust_buf_clear(&h->in);
+  if (h->out.cap > RESET_KEEP_BUF)
+    gust_buf_free(&h->out);
+  else
+    gust_buf_clear(&h->out);
+  h->ext = NULL;
+  h->ext_len = 0;
+  h->own = 0;
+  h->consumed = 0;
+  h->pending = 0;
+  h->eof = 0;
+  h->eof_flags = 0;
+  h->keep_alive = 1;
+  h->err_code = 0;
+  h->err_msg = "";
+  h->err_off = 0;
+  h->err_status = 0;
+  h->last_error = "";
+  h->head_used = h->nf_head = 0;
+  h->left = h->line_off = 0;
+  h->ch_state = 0;
+  h->ch_digits = h->ch_ext = 0;
+  gust__h1_reset_message(h);
+}
+
 void gust_h1_free(gust_h1 *h) {
   if (h == NULL)
     return;

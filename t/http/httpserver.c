@@ -336,6 +336,21 @@ static gust_http_server *srv_new(app *a, const gust_http_server_opts *o) {
 /* Tests                                                                 */
 /* ------------------------------------------------------------------ */
 
+static void t_new_args(void) {
+  gust_http_server *srv = (gust_http_server *)&srv;
+  is_int(gust_http_server_new(&srv, loop, NULL, NULL, NULL, NULL), GUST_EINVAL,
+         "new: no delegate factory is GUST_EINVAL");
+  ok(srv == NULL, "new: and *out is NULL");
+  srv = (gust_http_server *)&srv;
+  is_int(gust_http_server_new_cb(&srv, loop, NULL, NULL, NULL, NULL),
+         GUST_EINVAL, "new_cb: no callback is GUST_EINVAL");
+  ok(srv == NULL, "new_cb: and *out is NULL");
+  srv = (gust_http_server *)&srv;
+  is_int(gust_http_server_new(&srv, NULL, NULL, a_start, NULL, NULL),
+         GUST_EINVAL, "new: no loop is GUST_EINVAL");
+  ok(srv == NULL, "new: and *out is NULL");
+}
+
 static void t_basic(void) {
   app *a = app_new();
   gust_http_server *srv = srv_new(a, NULL);
@@ -904,8 +919,10 @@ static void t_shutdown(void) {
   ok(cl_wait_eof(idle, WAIT_LIMIT), "shutdown: idle connection closed");
   is_int(done, 0, "shutdown: not done while a request is in progress");
   gust_http_respond(f.a->held, 200, NULL, "late", 4);
-  gust_http_request_unref(f.a->held);
   ok(cl_wait_eof(f.c, WAIT_LIMIT), "shutdown: in-flight closed after");
+  is_int(gust_http_response_state(f.a->held), 2,
+         "shutdown: the answered request's response state is 2 after");
+  gust_http_request_unref(f.a->held);
   ok(cl_resp(f.c, 0, &r) && r.status == 200 &&
          has_header(&r, "Connection: close"),
      "shutdown: its response says Connection: close");
@@ -927,6 +944,8 @@ static void t_shutdown(void) {
   ok(cl_wait_eof(f.c, WAIT_LIMIT), "shutdown timeout: forced close");
   t_run_until_flag(loop, &done);
   ok(done, "shutdown timeout: future resolves");
+  is_int(gust_http_response_state(f.a->held), 0,
+         "shutdown timeout: the unanswered request's response state stays 0");
   is_int(gust_http_respond(f.a->held, 200, NULL, "x", 1), GUST_ECLOSED,
          "shutdown timeout: late response fails with GUST_ECLOSED");
   gust_http_request_unref(f.a->held);
@@ -1093,6 +1112,7 @@ static void t_failmem(void) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   tc_make_certs();
+  t_run_group("new", &loop, t_new_args);
   t_run_group("basic", &loop, t_basic);
   t_run_group("pipelining", &loop, t_pipelining);
   t_run_group("chunk_size", &loop, t_chunk_size);

@@ -1,6 +1,7 @@
 /* Multi-process examples/hello (--workers 2): two worker processes run,
- * requests on many connections are all answered, and SIGTERM stops the
- * whole family: the parent exits 0 and the workers are gone.
+ * requests on many connections are all answered, each worker serves (the
+ * others stopped, it alone accepts), and SIGTERM stops the whole family:
+ * the parent exits 0 and the workers are gone.
  */
 #include "config.h"
 
@@ -93,8 +94,40 @@ int main(void) {
     dbuf_free(&in);
   }
   is_int(good, NCONN, "%d connections answered", NCONN);
-  if (distinct > 0)
-    ok(distinct >= 2, "answers came from %d distinct workers", distinct);
+  ok(distinct >= 1, "hello responses name their worker (X-Worker)");
+
+  /* Each worker serves: with every other worker stopped, the one left
+   * accepts the connection, and says so. */
+  distinct = 0;
+  for (int k = 0; k < nw && k < MAXW; k++) {
+    char v[64] = "";
+    dbuf in = {0};
+    resp r;
+    memset(&r, 0, sizeof(r));
+    for (int j = 0; j < nw; j++)
+      if (j != k)
+        kill(w[j], SIGSTOP);
+    int fd = conn_open(s.port);
+    if (fd >= 0 && send_str(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n") == 0 &&
+        read_response(fd, &in, 0, &r) == 1 && r.status == 200 &&
+        resp_header(&r, "X-Worker", v, sizeof(v))) {
+      int m;
+      for (m = 0; m < distinct; m++)
+        if (strcmp(seen[m], v) == 0)
+          break;
+      if (m == distinct)
+        snprintf(seen[distinct++], sizeof(seen[0]), "%s", v);
+    }
+    if (fd >= 0)
+      close(fd);
+    for (int j = 0; j < nw; j++)
+      if (j != k)
+        kill(w[j], SIGCONT);
+    ok(v[0] != '\0', "worker %d alone answers (X-Worker: %s)", k, v);
+    resp_free(&r);
+    dbuf_free(&in);
+  }
+  is_int(distinct, nw, "every worker served a connection");
 
   is_int(srv_stop(&s, SRV_IO_TIMEOUT), 0, "hello exits 0 on SIGTERM");
   int alive = 0;

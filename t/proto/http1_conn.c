@@ -385,6 +385,48 @@ static void body_limit_per_request(void) {
   gust_h1_free(h);
 }
 
+/* gust_h1_reset(): a state machine taken back from any state reads a new
+ * connection from its start. */
+static void reset(void) {
+  gust_h1 *h = server();
+  gust_h1_event ev;
+  static const char bad[] = "GET / HTTP/1.1\r\nHost: a\r\nBad Field\r\n\r\n";
+  gust_h1_feed(h, bad, sizeof(bad) - 1);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_ERROR, "reset: an error first");
+  gust_h1_send_error(h);
+  gust_h1_reset(h);
+  ok(gust_h1_pending_output(h).len == 0 && gust_h1_unread(h).len == 0,
+     "reset: no output and no input left");
+  is_int(gust_h1_keep_alive(h), 1, "reset: keep-alive again");
+  gust_h1_feed(h, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi",
+               49);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_REQUEST,
+         "reset: a new request after an error");
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_DATA, "reset: its body");
+  gust_h1_set_max_body(h, 1);
+  /* half-way through a response and a body: reset again */
+  respond(h, 200, "5");
+  gust_h1_reset(h);
+  gust_h1_feed(h, GET, strlen(GET));
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_REQUEST,
+         "reset: mid-exchange, then a new request");
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_END_MESSAGE, "reset: which ends");
+  respond(h, 204, NULL);
+  gust_h1_send_end(h);
+  out_is(h, "HTTP/1.1 204 No Content\r\n\r\n",
+         "reset: the response is the only output");
+  gust_h1_feed_eof(h, 0);
+  gust_h1_reset(h);
+  gust_h1_feed(
+      h, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 104857600\r\n\r\n", 55);
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_REQUEST,
+         "reset: after EOF, a new connection reads");
+  is_int(gust_h1_next_event(h, &ev), GUST_H1_NEED_DATA,
+         "reset: the body limit is the configured one again");
+  gust_h1_reset(NULL);
+  gust_h1_free(h);
+}
+
 static void limits(void) {
   drive_opts o = server_opts();
   char name[128], want[128];
@@ -533,6 +575,7 @@ int main(void) {
   eof();
   errors();
   limits();
+  reset();
   failmem();
   return done_testing();
 }
