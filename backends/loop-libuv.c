@@ -335,11 +335,13 @@ _Static_assert(sizeof(gust_vec) == sizeof(uv_buf_t) &&
                    offsetof(gust_vec, len) == offsetof(uv_buf_t, len),
                "gust_vec and uv_buf_t differ");
 
-/* Listeners only: takes a connection gust could not. Its handle belongs
- * to the listener's record (h.data points there) and counts among that
- * record's handles; it is freed with the record. */
+/* Listeners only: takes a connection gust could not. Its handle `h`
+ * belongs to the listener's record (h.data points to the record) and
+ * counts among that record's handles; it is freed with the record. The
+ * record's own h.data points here, so `b` stands in for it. */
 typedef struct uvb_rej {
   uv_tcp_t h;
+  uvb *b;
   int rejecting; /* `h` is open or closing */
   int again;     /* another connection waits for `h` */
 } uvb_rej;
@@ -349,22 +351,36 @@ typedef struct uvb_rej {
  * requests are allocated when made and freed by their callbacks, which
  * libuv always runs (with UV_ECANCELED at the latest when the handle
  * closes, before its close callback); a listener's reject handle is
- * allocated by tcp_listen. */
+ * allocated by tcp_listen.
+ *
+ * h comes first: libuv callbacks get the record back from their handle
+ * pointer, which leaves h.data free to lead to the backend state, a link
+ * that stays valid while the record is being discarded and after its
+ * gust_tcp is gone (the uv loop's own data pointer is not ours to use when
+ * the loop is the application's). */
 typedef struct uvb_tcp {
-  uv_tcp_t h;
-  gust_tcp *t; /* NULL while the record is being discarded */
-  uvb *b;
-  uvb_rej *rej; /* listeners, from tcp_listen on */
-  int handles;  /* open handles in this record (h, rej->h) */
-  int closing;
+  uv_tcp_t h;            /* h.data: the uvb, or for listeners their uvb_rej */
+  gust_tcp *t;           /* NULL while the record is being discarded */
+  unsigned handles : 2;  /* open handles in this record (h, rej->h) */
+  unsigned closing : 1;  /* tcp_close was called */
+  unsigned listener : 1; /* h.data is the uvb_rej (from tcp_listen on) */
 } uvb_tcp;
+
+/* The record whose handle `h` is (h is its first member). */
+#define UVB_TCP(hp) ((uvb_tcp *)(void *)(hp))
+_Static_assert(offsetof(uvb_tcp, h) == 0, "uvb_tcp.h is not first");
+
+static uvb *uvb_tcp_backend(const uvb_tcp *r) {
+  return r->listener ? ((uvb_rej *)r->h.data)->b : (uvb *)r->h.data;
+}
 
 /* One handle of the record has closed. */
 static void uvb_tcp_release(uvb_tcp *r) {
-  uvb *b = r->b;
+  uvb *b = uvb_tcp_backend(r);
   if (--r->handles == 0) {
     /* Neither handle is open any more: libuv holds no part of either. */
-    gust__free(b->mem, r->rej);
+    if (r->listener)
+      gust__free(b->mem, r->h.data);
     gust__free(b->mem, r);
   }
   if (--b->open_handles == 0 && b->wrapped)
@@ -372,8 +388,8 @@ static void uvb_tcp_release(uvb_tcp *r) {
 }
 
 static void uvb_on_tcp_close(uv_handle_t *h) {
-  uvb_tcp *r = h->data;
-  uvb *b = r->b;
+  uvb_tcp *r = UVB_TCP(h);
+  uvb *b = uvb_tcp_backend(r);
   gust_tcp *t = r->t;
   if (t != NULL) {
     t->be = NULL;
@@ -390,7 +406,7 @@ static void uvb_reject(uvb_tcp *r);
 
 static void uvb_on_reject_close(uv_handle_t *h) {
   uvb_tcp *r = h->data;
-  uvb_rej *rej = r->rej;
+  uvb_rej *rej = r->h.data;
   rej->rejecting = 0;
   if (rej->again && !r->closing) {
     rej->again = 0;
@@ -403,17 +419,17 @@ static void uvb_on_reject_close(uv_handle_t *h) {
  * accepted: when gust cannot take one (out of memory), accept it into a
  * handle kept for this and drop it, so that the listener goes on. */
 static void uvb_reject(uvb_tcp *r) {
-  uvb_rej *rej = r->rej;
+  uvb_rej *rej = r->h.data;
   if (rej->rejecting) {
     rej->again = 1;
     return;
   }
-  if (uv_tcp_init(r->b->uv, &rej->h) < 0)
+  if (uv_tcp_init(rej->b->uv, &rej->h) < 0)
     return;
   rej->h.data = r;
   rej->rejecting = 1;
   r->handles++;
-  r->b->open_handles++;
+  rej->b->open_handles++;
   uv_accept((uv_stream_t *)&r->h, (uv_stream_t *)&rej->h);
   uv_close((uv_handle_t *)&rej->h, uvb_on_reject_close);
 }
@@ -427,8 +443,7 @@ static uvb_tcp *uvb_tcp_new(gust_tcp *t) {
     gust__free(t->mem, r);
     return NULL;
   }
-  r->h.data = r;
-  r->b = b;
+  r->h.data = b;
   r->handles = 1;
   b->open_handles++;
   return r;
@@ -456,7 +471,7 @@ static int uvb_tcp_open(gust_tcp *t) {
 }
 
 static void uvb_on_connection(uv_stream_t *s, int status) {
-  uvb_tcp *r = s->data;
+  uvb_tcp *r = UVB_TCP(s);
   int rc = gust__tcp_on_connection(r->t, status < 0 ? uvb_code(status) : 0);
   if (status == 0 && rc < 0 && rc != GUST_ECLOSED && !r->closing)
     uvb_reject(r);
@@ -468,10 +483,13 @@ static int uvb_tcp_listen(gust_tcp *t, int backlog) {
    * now, while the failure can still be reported, not on the first reject.
    * It stays with the record (freed in uvb_tcp_release()) even if
    * uv_listen() fails. */
-  if (r->rej == NULL) {
-    r->rej = gust__calloc(t->mem, 1, sizeof(*r->rej));
-    if (r->rej == NULL)
+  if (!r->listener) {
+    uvb_rej *rej = gust__calloc(t->mem, 1, sizeof(*rej));
+    if (rej == NULL)
       return GUST_ENOMEM;
+    rej->b = r->h.data;
+    r->h.data = rej;
+    r->listener = 1;
   }
   return uvb_code(uv_listen((uv_stream_t *)&r->h, backlog, uvb_on_connection));
 }
@@ -500,7 +518,7 @@ static int uvb_tcp_accept(gust_tcp *server, gust_tcp *conn) {
  * callback, so the record is still there). */
 static void uvb_on_connect(uv_connect_t *req, int status) {
   uvb_tcp *r = req->data;
-  gust__free(r->b->mem, req);
+  gust__free(uvb_tcp_backend(r)->mem, req);
   gust__tcp_on_connect(r->t, uvb_code(status));
 }
 
@@ -523,7 +541,7 @@ static int uvb_tcp_connect(gust_tcp *t, const struct sockaddr *sa,
 }
 
 static void uvb_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  uvb_tcp *r = h->data;
+  uvb_tcp *r = UVB_TCP(h);
   gust_tcp *t = r->t;
   gust_vec v = {NULL, 0};
   t->alloc_cb(t, suggested, &v);
@@ -532,7 +550,7 @@ static void uvb_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 }
 
 static void uvb_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  uvb_tcp *r = s->data;
+  uvb_tcp *r = UVB_TCP(s);
   gust_tcp *t = r->t;
   gust_vec v = {buf->base, buf->len};
   gust_ssize n = nread;
@@ -590,7 +608,7 @@ static int uvb_tcp_write(gust_tcp *t, gust__wreq *w) {
  * while the handle closes, and libuv is done with the request then. */
 static void uvb_on_shutdown(uv_shutdown_t *req, int status) {
   uvb_tcp *r = req->data;
-  gust__free(r->b->mem, req);
+  gust__free(uvb_tcp_backend(r)->mem, req);
   gust__tcp_on_shutdown(r->t, uvb_code(status));
 }
 

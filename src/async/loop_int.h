@@ -72,26 +72,46 @@ enum {
   GUST__TCP_CONNECTED
 };
 
+/* Every open connection holds one of these (plus the backend's record),
+ * so it is kept small: the flags are bit-fields, and the fields that only
+ * one kind of handle uses share storage (see the union below). */
 struct gust_tcp {
   gust_loop *loop;
   const gust_mem *mem;
   void *be; /* backend handle */
   int fd;
-  int family; /* 4 or 6 */
-  int state;
-  int closing; /* gust_tcp_close() was called */
-  int orphan;  /* the loop is gone: release silently */
-  int reading;
-  int shut;      /* shutdown requested */
-  int wrote_eof; /* shutdown done */
+  unsigned family : 4;    /* 4 or 6 */
+  unsigned state : 2;     /* GUST__TCP_* */
+  unsigned closing : 1;   /* gust_tcp_close() was called */
+  unsigned orphan : 1;    /* the loop is gone: release silently */
+  unsigned reading : 1;   /* a read is started */
+  unsigned shut : 1;      /* shutdown requested */
+  unsigned wrote_eof : 1; /* shutdown done */
   void *ud;
   gust_tcp *prev, *next; /* the loop's list of handles */
   gust_tcp *close_next;  /* the loop's closing list (backends that use it) */
-  gust_tcp_accept_cb accept_cb;
-  gust_tcp_connect_cb connect_cb;
-  gust_timer connect_timer;
-  gust_tcp_alloc_cb alloc_cb;
-  gust_tcp_read_cb read_cb;
+  /* One member per kind of handle, told apart by `state`. A listener never
+   * connects (gust_tcp_connect*() make new handles) nor reads (that needs
+   * GUST__TCP_CONNECTED); a client's connect fields are cleared before it
+   * becomes GUST__TCP_CONNECTED, after which only the read callbacks are
+   * used; an accepted connection is GUST__TCP_CONNECTED from the start. */
+  union {
+    /* Listeners: set before the backend listens (state NEW, then
+     * LISTENING); read only when a connection arrives. */
+    gust_tcp_accept_cb accept_cb;
+    /* GUST__TCP_CONNECTING only (set as a client enters that state): the
+     * pending connect. */
+    struct {
+      gust_tcp_connect_cb connect_cb;
+      gust_timer connect_timer;
+    };
+    /* GUST__TCP_CONNECTED only (set by gust_tcp_read_start() and
+     * gust__tcp_set_reader()). */
+    struct {
+      gust_tcp_alloc_cb alloc_cb;
+      gust_tcp_read_cb read_cb;
+    };
+  };
   gust_tcp_shutdown_cb shutdown_cb;
   gust_tcp_close_cb close_cb;
   gust__wreq *wq_head, *wq_tail; /* writes not yet completed */
@@ -238,6 +258,20 @@ void gust__tcp_close_later(gust_tcp *t);
 void gust__tcp_orphan_all(gust_loop *loop);
 /* Front end only: completes the closes queued by gust__tcp_close_later(). */
 void gust__tcp_run_closing(gust_loop *loop);
+
+/* Hands a connection that is reading over to another owner without
+ * stopping the read (no read_stop/read_start, so no watcher changes): from
+ * now on `alloc_cb` and `read_cb` receive t's reads, and `user_data`
+ * becomes t's user data (gust_tcp_data()). The next read is delivered to
+ * the new callbacks; no callback runs inside this call. Only valid while
+ * t->reading (gust_tcp_read_start() succeeded and neither a read error,
+ * the end of the stream, gust_tcp_read_stop() nor gust_tcp_close() has
+ * ended the read); otherwise, or with a NULL callback, it does nothing.
+ * It may be called from t's read callback (not its alloc callback, whose
+ * buffer would go to the new read callback) or from outside any
+ * callback. */
+void gust__tcp_set_reader(gust_tcp *t, gust_tcp_alloc_cb alloc_cb,
+                          gust_tcp_read_cb read_cb, void *user_data);
 
 /* Thread pool hooks for loop.c. */
 int gust__pool_init(gust_loop *loop);

@@ -286,9 +286,12 @@ static void connect_timeout(gust_loop *loop, void *ud) {
 }
 
 void gust__tcp_on_connect(gust_tcp *t, int status) {
-  gust_tcp_connect_cb cb = t->connect_cb;
-  if (cb == NULL)
-    return; /* already reported (timeout) */
+  gust_tcp_connect_cb cb;
+  /* The connect fields share storage with other kinds' fields: they only
+   * mean something while connecting. */
+  if (t->state != GUST__TCP_CONNECTING || t->connect_cb == NULL)
+    return; /* not a connecting handle, or already reported (timeout) */
+  cb = t->connect_cb;
   t->connect_cb = NULL;
   if (t->orphan)
     return; /* the loop and its timers are gone */
@@ -328,6 +331,9 @@ int gust_tcp_connect_addr(gust_loop *loop, const void *addr, size_t addrlen,
     tcp_discard(t);
     return rc;
   }
+  /* Connecting from here on, so that the connect fields are the live ones
+   * before the timer is stored in them. */
+  t->state = GUST__TCP_CONNECTING;
   if (timeout > 0) {
     rc = gust_loop_call_later(loop, timeout, connect_timeout, t,
                               &t->connect_timer);
@@ -337,7 +343,6 @@ int gust_tcp_connect_addr(gust_loop *loop, const void *addr, size_t addrlen,
     }
   }
   t->connect_cb = cb;
-  t->state = GUST__TCP_CONNECTING;
   rc = gust__loop_backend.tcp_connect(t, sa, (socklen_t)addrlen);
   if (rc < 0) {
     t->connect_cb = NULL;
@@ -393,6 +398,19 @@ int gust_tcp_read_start(gust_tcp *tcp, gust_tcp_alloc_cb alloc_cb,
   if (rc == 0)
     tcp->reading = 1;
   return rc;
+}
+
+void gust__tcp_set_reader(gust_tcp *t, gust_tcp_alloc_cb alloc_cb,
+                          gust_tcp_read_cb read_cb, void *user_data) {
+  /* Reading implies GUST__TCP_CONNECTED and not closing (closing clears
+   * t->reading): the read callbacks are the live member of the union. The
+   * backends look the callbacks up at each alloc and read, so the read
+   * goes on unchanged and the next one reaches the new owner. */
+  if (t == NULL || !t->reading || alloc_cb == NULL || read_cb == NULL)
+    return;
+  t->alloc_cb = alloc_cb;
+  t->read_cb = read_cb;
+  t->ud = user_data;
 }
 
 int gust_tcp_read_stop(gust_tcp *tcp) {
@@ -536,14 +554,16 @@ void gust_tcp_close(gust_tcp *tcp, gust_tcp_close_cb cb) {
 
 void gust__tcp_on_close(gust_tcp *t) {
   gust_tcp_close_cb cb = t->close_cb;
-  if (t->connect_cb != NULL)
+  int connecting = t->state == GUST__TCP_CONNECTING;
+  if (connecting && t->connect_cb != NULL)
     gust__tcp_on_connect(t, GUST_ECANCELLED);
   while (t->wq_head != NULL)
     gust__tcp_on_write(t, GUST_ECANCELLED);
   if (t->shutdown_cb != NULL)
     gust__tcp_on_shutdown(t, GUST_ECANCELLED);
   if (!t->orphan) {
-    gust_loop_cancel(t->loop, t->connect_timer);
+    if (connecting)
+      gust_loop_cancel(t->loop, t->connect_timer);
     tcp_unlink(t);
     if (cb != NULL)
       cb(t);
@@ -557,8 +577,10 @@ void gust__tcp_orphan_all(gust_loop *loop) {
     gust_tcp *t = loop->tcps;
     tcp_unlink(t);
     t->orphan = 1;
-    gust_loop_cancel(loop, t->connect_timer);
-    t->connect_timer = (gust_timer){NULL, 0};
+    if (t->state == GUST__TCP_CONNECTING) {
+      gust_loop_cancel(loop, t->connect_timer);
+      t->connect_timer = (gust_timer){NULL, 0};
+    }
     if (!t->closing) {
       t->closing = 1;
       t->reading = 0;
@@ -645,7 +667,7 @@ int gust_tcp_local_port(const gust_tcp *tcp) {
 }
 
 int gust_tcp_family(const gust_tcp *tcp) {
-  return tcp != NULL ? tcp->family : GUST_EINVAL;
+  return tcp != NULL ? (int)tcp->family : GUST_EINVAL;
 }
 
 int gust_tcp_fd(const gust_tcp *tcp) {

@@ -1,7 +1,8 @@
 /* TCP over the loop, on whichever backend the build selected: listening on
  * both families, an echo over loopback with 1,000 connections, a 16 MiB
  * write with partial writes, connect failures and timeouts, shutdown,
- * deferred close, socket options. */
+ * deferred close, socket options, handing a reading connection over to
+ * another owner (the internal gust__tcp_set_reader()). */
 #include "config.h"
 
 #include <gust/loop.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "async/loop_int.h"
 
 #define WATCHDOG 60.0
 
@@ -991,6 +993,197 @@ static void test_until_after_io(void) {
   gust_loop_free(loop);
 }
 
+/* ------------------------------------------------------------------ */
+/* Handing a reading connection over: gust__tcp_set_reader()            */
+/* ------------------------------------------------------------------ */
+
+typedef struct rowner {
+  char got[32];
+  size_t got_len;
+  int allocs, reads;
+} rowner;
+
+static struct {
+  gust_loop *loop;
+  gust_tcp *conn, *client;
+  rowner a, b, c;
+  int connected;
+  int switched;    /* A's read callback handed the connection to B */
+  int calls_in_cb; /* callbacks run inside that gust__tcp_set_reader() */
+  int wrong_owner; /* a callback saw user data other than its owner's */
+  int read_error;
+} g_rd;
+
+static int rd_calls(void) {
+  return g_rd.a.allocs + g_rd.a.reads + g_rd.b.allocs + g_rd.b.reads +
+         g_rd.c.allocs + g_rd.c.reads;
+}
+
+static void rd_alloc(rowner *o, gust_tcp *tcp, gust_vec *buf) {
+  if (gust_tcp_data(tcp) != o)
+    g_rd.wrong_owner++;
+  o->allocs++;
+  buf->base = o->got + o->got_len;
+  buf->len = sizeof(o->got) - 1 - o->got_len;
+}
+
+static void rd_read(rowner *o, gust_tcp *tcp, gust_ssize nread) {
+  if (gust_tcp_data(tcp) != o)
+    g_rd.wrong_owner++;
+  if (nread > 0) {
+    o->reads++;
+    o->got_len += (size_t)nread;
+  } else if (nread < 0) {
+    g_rd.read_error = (int)nread;
+  }
+}
+
+static void b_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  (void)suggested;
+  rd_alloc(&g_rd.b, tcp, buf);
+}
+
+static void b_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  (void)buf;
+  rd_read(&g_rd.b, tcp, nread);
+}
+
+static void c_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  (void)suggested;
+  rd_alloc(&g_rd.c, tcp, buf);
+}
+
+static void c_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  (void)buf;
+  rd_read(&g_rd.c, tcp, nread);
+}
+
+static void a_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  (void)suggested;
+  rd_alloc(&g_rd.a, tcp, buf);
+}
+
+/* Owner A gives the connection to B once its 3 bytes are in. */
+static void a_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  (void)buf;
+  rd_read(&g_rd.a, tcp, nread);
+  if (g_rd.a.got_len == 3 && !g_rd.switched) {
+    int before = rd_calls();
+    gust__tcp_set_reader(tcp, b_alloc, b_read, &g_rd.b);
+    g_rd.calls_in_cb = rd_calls() - before;
+    g_rd.switched = 1;
+  }
+}
+
+static void rd_accept(gust_tcp *server, gust_tcp *conn, int status) {
+  (void)server;
+  if (status < 0 || conn == NULL)
+    return;
+  g_rd.conn = conn;
+  gust_tcp_set_data(conn, &g_rd.a);
+  gust_tcp_read_start(conn, a_alloc, a_read);
+}
+
+static void rd_connected(gust_tcp *tcp, int status) {
+  (void)tcp;
+  g_rd.connected = status == 0 ? 1 : -1;
+}
+
+static int rd_ready(gust_loop *loop, void *ud) {
+  (void)loop;
+  (void)ud;
+  return g_rd.conn != NULL && g_rd.connected != 0;
+}
+
+static rowner *rd_want_owner;
+static size_t rd_want_len;
+
+static int rd_has_bytes(gust_loop *loop, void *ud) {
+  (void)loop;
+  (void)ud;
+  return rd_want_owner->got_len >= rd_want_len || g_rd.read_error != 0;
+}
+
+/* Runs until `o` has `len` bytes; 0 when it has exactly those. */
+static int rd_run_until(rowner *o, size_t len) {
+  gust_timer wd;
+  int fired = 0, rc;
+  rd_want_owner = o;
+  rd_want_len = len;
+  gust_loop_call_later(g_rd.loop, WATCHDOG, watchdog_cb, &fired, &wd);
+  rc = gust_loop_run_until(g_rd.loop, rd_has_bytes, NULL);
+  gust_loop_cancel(g_rd.loop, wd);
+  return rc == 0 && !fired && o->got_len == len ? 0 : -1;
+}
+
+static void test_set_reader(void) {
+  gust_tcp *server = NULL;
+  size_t count = 0;
+  gust_timer wd;
+  int fired = 0, rc, before;
+  memset(&g_rd, 0, sizeof(g_rd));
+  ok(gust_loop_new(&g_rd.loop, NULL) == 0, "reader: loop");
+  ok(gust_tcp_listen(g_rd.loop, "127.0.0.1", 0, NULL, rd_accept, NULL, &server,
+                     1, &count) == 0,
+     "reader: listen");
+  ok(gust_tcp_connect(g_rd.loop, "127.0.0.1", gust_tcp_local_port(server), 10,
+                      rd_connected, NULL, &g_rd.client) == 0,
+     "reader: connect");
+  gust_loop_call_later(g_rd.loop, WATCHDOG, watchdog_cb, &fired, &wd);
+  rc = gust_loop_run_until(g_rd.loop, rd_ready, NULL);
+  gust_loop_cancel(g_rd.loop, wd);
+  ok(rc == 0 && !fired && g_rd.connected == 1 && g_rd.conn != NULL,
+     "reader: connected and accepted");
+  if (g_rd.conn == NULL || g_rd.connected != 1) {
+    gust_loop_free(g_rd.loop);
+    return;
+  }
+
+  /* A reads the first bytes and hands over to B from its read callback. */
+  gust_tcp_write(g_rd.client, &(gust_vec){"one", 3}, 1, NULL, NULL);
+  is_int(rd_run_until(&g_rd.a, 3), 0, "reader: A got its bytes");
+  ok(g_rd.switched, "reader: A handed over from its read callback");
+  is_int(g_rd.calls_in_cb, 0,
+         "reader: no callback ran inside the handover (in a callback)");
+  ok(gust_tcp_data(g_rd.conn) == &g_rd.b, "reader: B's user data is set");
+  is_int(gust_tcp_read_start(g_rd.conn, a_alloc, a_read), GUST_EBUSY,
+         "reader: still reading after the handover (no stop)");
+
+  /* The next bytes reach B only. */
+  gust_tcp_write(g_rd.client, &(gust_vec){"two", 3}, 1, NULL, NULL);
+  is_int(rd_run_until(&g_rd.b, 3), 0, "reader: B got the next bytes");
+  is_str(g_rd.b.got, "two", "reader: B's bytes");
+  is_str(g_rd.a.got, "one", "reader: A got nothing more");
+
+  /* From outside any callback: B hands over to C. */
+  before = rd_calls();
+  gust__tcp_set_reader(g_rd.conn, c_alloc, c_read, &g_rd.c);
+  is_int(rd_calls() - before, 0,
+         "reader: no callback ran inside the handover (outside callbacks)");
+  ok(gust_tcp_data(g_rd.conn) == &g_rd.c, "reader: C's user data is set");
+  is_int(gust_tcp_read_start(g_rd.conn, a_alloc, a_read), GUST_EBUSY,
+         "reader: still reading after the second handover");
+  gust_tcp_write(g_rd.client, &(gust_vec){"three", 5}, 1, NULL, NULL);
+  is_int(rd_run_until(&g_rd.c, 5), 0, "reader: C got the next bytes");
+  is_str(g_rd.c.got, "three", "reader: C's bytes");
+  ok(g_rd.a.got_len == 3 && g_rd.b.got_len == 3,
+     "reader: A and B got nothing more");
+  is_int(g_rd.wrong_owner, 0, "reader: every callback saw its own data");
+  is_int(g_rd.read_error, 0, "reader: no read error");
+
+  /* Not reading: the handover does nothing. */
+  gust_tcp_read_stop(g_rd.conn);
+  gust__tcp_set_reader(g_rd.conn, a_alloc, a_read, &g_rd.a);
+  ok(gust_tcp_data(g_rd.conn) == &g_rd.c,
+     "reader: no handover while not reading");
+
+  gust_tcp_close(g_rd.client, NULL);
+  gust_tcp_close(g_rd.conn, NULL);
+  gust_tcp_close(server, NULL);
+  run_briefly(g_rd.loop);
+  gust_loop_free(g_rd.loop);
+}
+
 int main(void) {
   raise_nofile(4 * ECHO_CONNS + 64);
   note("loop backend: %s", gust_loop_backend_name());
@@ -1014,5 +1207,7 @@ int main(void) {
     test_failmem_sweep();
   if (tap_group("until-io"))
     test_until_after_io();
+  if (tap_group("reader"))
+    test_set_reader();
   return done_testing();
 }
