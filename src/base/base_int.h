@@ -60,6 +60,34 @@ static inline char *gust__strndup(const gust_mem *mem, const char *s,
   return p;
 }
 
+/* Writes `v` in decimal at `out` (room for 20 digits), no NUL; returns
+ * the digit count. For hot paths where snprintf costs more than the rest
+ * of the work. */
+static inline size_t gust__u64_dec(char *out, uint64_t v) {
+  char tmp[20];
+  size_t n = 0, i;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+/* The same in lowercase hexadecimal (room for 16 digits). */
+static inline size_t gust__u64_hex(char *out, uint64_t v) {
+  char tmp[16];
+  size_t n = 0, i;
+  do {
+    tmp[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  for (i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
 static inline uint8_t gust__lower(uint8_t c) {
   return (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
 }

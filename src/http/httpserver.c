@@ -16,9 +16,12 @@
 #include <gust/gzip.h>
 #include <gust/httpserver.h>
 
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "async/loop_int.h"
 #include "base/base_int.h"
 #include "http/request_int.h"
 #include "net/iostream_int.h"
@@ -31,6 +34,13 @@
  * buffers larger than POOL_BUF_MAX are released instead. */
 #define POOL_MAX     64
 #define POOL_BUF_MAX 16384
+/* The buffer parked connections read their next request's first bytes
+ * into (one per server; the stream that takes over reads the rest). */
+#define PARK_BUF 16384
+/* A connection idle through one whole park tick is parked at the next:
+ * after 50 to 100 ms of idleness. A busy keep-alive connection (its next
+ * request comes sooner) never pays for parking. */
+#define PARK_TICK 0.05
 
 struct gust__http_conn {
   gust_http_server *srv;
@@ -71,10 +81,29 @@ struct gust__http_conn {
   unsigned flushing_close : 1;
   unsigned lingering : 1;  /* write side shut, unread input discarded */
   unsigned wait_hr : 1;    /* the wait came from headers_received */
+  unsigned parkable : 1;   /* accepted by the server: may be parked */
+  unsigned idle_mark : 2;  /* 1: went idle; 2: still idle at a park tick */
   int resp_state;          /* 0, 1 started, 2 finished */
   uint64_t content_length; /* of the request, with HAS_LENGTH */
   uint64_t max_body;       /* this request's limit */
 };
+
+/* A keep-alive connection waiting for its next request, parked: the
+ * stream, the connection record, the parser and the buffers are gone and
+ * the TCP handle reads for this record alone; the first bytes bring a new
+ * stream and record back (unpark()). */
+typedef struct gust__http_parked {
+  struct gust__http_parked *prev, *next;
+  gust_http_server *srv;
+  gust_tcp *tcp;
+  double idle_deadline; /* monotonic; 0 = none */
+  /* The peer's address, packed (the record for an IPv4 peer then fits a
+   * 64-byte block): family 0 (none), AF_INET (addr: 4 bytes) or AF_INET6
+   * (addr: 16 bytes, then the scope id). */
+  uint8_t family;
+  uint16_t port; /* network order */
+  unsigned char addr[];
+} gust__http_parked;
 
 struct gust_http_server {
   gust_loop *loop;
@@ -94,7 +123,11 @@ struct gust_http_server {
   void *user_data;
 
   gust__http_conn *conns;
-  size_t nconns;
+  gust__http_parked *parked;
+  size_t nconns;     /* both lists */
+  uint8_t *park_buf; /* what parked connections read into */
+  int park_armed;
+  gust_timer park_timer;
 
   double idle; /* seconds; 0 = none */
   double tick; /* sweep period */
@@ -167,19 +200,31 @@ static void get_in(gust__http_conn *c) {
     c->in = srv->in_pool[--srv->n_in_pool];
 }
 
-/* Between requests with nothing buffered: keep only what an idle
- * connection needs. */
-static void park(gust__http_conn *c) {
+static void park_conn(gust__http_conn *c);
+static void parked_close(gust__http_parked *p);
+static void arm_park(gust_http_server *srv);
+
+static int is_idle(gust__http_conn *c) {
   if (c->req != NULL || c->in.len != 0 || c->in_drive || c->soon ||
       c->flushing_close || c->lingering || c->detached || c->closing ||
       c->dead || c->resp_state != 0)
-    return;
-  if (c->h1 != NULL && (gust_h1_unread(c->h1).len != 0 ||
-                        gust_h1_pending_output(c->h1).len != 0))
+    return 0;
+  return c->h1 == NULL || (gust_h1_unread(c->h1).len == 0 &&
+                           gust_h1_pending_output(c->h1).len == 0);
+}
+
+/* Between requests with nothing buffered: keep only what an idle
+ * connection needs, and park it if it stays idle (on_park_tick()). */
+static void park(gust__http_conn *c) {
+  if (!is_idle(c))
     return;
   put_h1(c);
   put_in(c);
   gust__iostream_trim(c->stream);
+  if (c->parkable && c->idle_mark == 0) {
+    c->idle_mark = 1;
+    arm_park(c->srv);
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -367,6 +412,7 @@ static void on_data(gust_iostream *s, gust_slice data, void *ud) {
   GUST__UNUSED(s);
   if (c->closing || c->dead || c->lingering)
     return;
+  c->idle_mark = 0;
   if (get_h1(c) < 0) {
     conn_close(c);
     return;
@@ -778,6 +824,14 @@ static void on_sweep(gust_loop *loop, void *ud) {
     }
     park(c); /* in case it went idle outside of drive() */
   }
+  {
+    gust__http_parked *p, *pn;
+    for (p = srv->parked; p != NULL; p = pn) {
+      pn = p->next;
+      if (p->idle_deadline > 0 && now >= p->idle_deadline)
+        parked_close(p);
+    }
+  }
   arm_sweep(srv);
 }
 
@@ -922,10 +976,14 @@ int gust_http_server_new_cb(gust_http_server **out, gust_loop *loop,
   return rc;
 }
 
+static int conn_start(gust_http_server *srv, gust_iostream *stream,
+                      const gust_addr *peer, int parkable,
+                      gust__http_conn **out);
+
 static void on_accept(gust_tcp_server *tcp, gust_iostream *stream,
                       const gust_addr *peer, void *ud) {
   GUST__UNUSED(tcp);
-  gust_http_server_handle_stream(ud, stream, peer);
+  conn_start(ud, stream, peer, 1, NULL);
 }
 
 static int ensure_tcp(gust_http_server *srv) {
@@ -963,14 +1021,11 @@ int gust_http_server_add_sockets(gust_http_server *srv, const int *fds,
   return gust_tcp_server_add_sockets(srv->tcp, fds, n);
 }
 
-int gust_http_server_handle_stream(gust_http_server *srv, gust_iostream *stream,
-                                   const gust_addr *peer) {
+static int conn_start(gust_http_server *srv, gust_iostream *stream,
+                      const gust_addr *peer, int parkable,
+                      gust__http_conn **out) {
   gust__http_conn *c;
   int rc;
-  if (srv == NULL || stream == NULL) {
-    gust_iostream_unref(stream);
-    return GUST_EINVAL;
-  }
   if (srv->shutting_down) {
     gust_iostream_unref(stream);
     return GUST_ESTATE;
@@ -995,6 +1050,7 @@ int gust_http_server_handle_stream(gust_http_server *srv, gust_iostream *stream,
     return rc;
   }
   gust_iostream_set_close_callback(stream, on_stream_close, c);
+  c->parkable = parkable != 0;
   c->next = srv->conns;
   if (srv->conns != NULL)
     srv->conns->prev = c;
@@ -1003,7 +1059,207 @@ int gust_http_server_handle_stream(gust_http_server *srv, gust_iostream *stream,
   if (srv->idle > 0)
     c->idle_deadline = gust_loop_now(srv->loop) + srv->idle;
   arm_sweep(srv);
+  if (out != NULL)
+    *out = c;
   return 0;
+}
+
+int gust_http_server_handle_stream(gust_http_server *srv, gust_iostream *stream,
+                                   const gust_addr *peer) {
+  if (srv == NULL || stream == NULL) {
+    gust_iostream_unref(stream);
+    return GUST_EINVAL;
+  }
+  return conn_start(srv, stream, peer, 0, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parked connections                                                   */
+/* ------------------------------------------------------------------ */
+
+static void parked_unlink(gust__http_parked *p) {
+  gust_http_server *srv = p->srv;
+  if (p->prev != NULL)
+    p->prev->next = p->next;
+  else
+    srv->parked = p->next;
+  if (p->next != NULL)
+    p->next->prev = p->prev;
+  srv->nconns--;
+}
+
+/* Closes a parked connection (its peer left, it idled out, or the server
+ * shuts down). */
+static void parked_close(gust__http_parked *p) {
+  gust_http_server *srv = p->srv;
+  parked_unlink(p);
+  gust_tcp_close(p->tcp, NULL);
+  gust__free(srv->mem, p);
+  maybe_shutdown_done(srv);
+}
+
+static void pack_peer(gust__http_parked *p, const gust_addr *a) {
+  if (a->ss.ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+    p->family = AF_INET;
+    p->port = in->sin_port;
+    memcpy(p->addr, &in->sin_addr, 4);
+  } else {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+    p->family = AF_INET6;
+    p->port = in6->sin6_port;
+    memcpy(p->addr, &in6->sin6_addr, 16);
+    memcpy(p->addr + 16, &in6->sin6_scope_id, 4);
+  }
+}
+
+static void unpack_peer(const gust__http_parked *p, gust_addr *a) {
+  memset(a, 0, sizeof(*a));
+  if (p->family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
+    in->sin_family = AF_INET;
+    in->sin_port = p->port;
+    memcpy(&in->sin_addr, p->addr, 4);
+    a->len = sizeof(*in);
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = p->port;
+    memcpy(&in6->sin6_addr, p->addr, 16);
+    memcpy(&in6->sin6_scope_id, p->addr + 16, 4);
+    a->len = sizeof(*in6);
+  }
+}
+
+static void park_alloc(gust_tcp *tcp, size_t suggested, gust_vec *buf) {
+  gust__http_parked *p = gust_tcp_data(tcp);
+  GUST__UNUSED(suggested);
+  buf->base = p->srv->park_buf;
+  buf->len = PARK_BUF;
+}
+
+/* The first bytes of the next request: a stream and a connection record
+ * again, which take the bytes and the handle's further reads. */
+static void unpark(gust__http_parked *p, const uint8_t *data, size_t len) {
+  gust_http_server *srv = p->srv;
+  gust_iostream *stream;
+  gust__http_conn *c;
+  gust_addr peer, *pp = NULL;
+  gust_slice d;
+  int rc;
+  rc = gust__iostream_adopt_reading(
+      &stream, p->tcp, srv->has_stream_opts ? &srv->stream_opts : NULL,
+      srv->mem);
+  if (rc < 0) {
+    parked_close(p);
+    return;
+  }
+  if (p->family != 0) {
+    unpack_peer(p, &peer);
+    pp = &peer;
+  }
+  parked_unlink(p);
+  gust__free(srv->mem, p);
+  rc = conn_start(srv, stream, pp, 1, &c); /* on failure, closes */
+  if (rc < 0) {
+    maybe_shutdown_done(srv);
+    return;
+  }
+  d.ptr = data;
+  d.len = len;
+  c->refs++;
+  on_data(stream, d, c);
+  conn_unref(c);
+}
+
+static void park_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
+  gust__http_parked *p = gust_tcp_data(tcp);
+  if (nread < 0)
+    parked_close(p); /* end of stream or an error: nothing to answer */
+  else if (nread > 0)
+    unpark(p, buf->base, (size_t)nread);
+}
+
+static void on_park_tick(gust_loop *loop, void *ud) {
+  gust_http_server *srv = ud;
+  gust__http_conn *c, *next;
+  int again = 0;
+  GUST__UNUSED(loop);
+  srv->park_armed = 0;
+  for (c = srv->conns; c != NULL; c = next) {
+    next = c->next;
+    if (c->idle_mark == 0)
+      continue;
+    if (!is_idle(c) || srv->shutting_down) {
+      c->idle_mark = 0;
+    } else if (c->idle_mark == 2) {
+      park_conn(c);
+    } else {
+      c->idle_mark = 2;
+      again = 1;
+    }
+  }
+  if (again)
+    arm_park(srv);
+}
+
+static void arm_park(gust_http_server *srv) {
+  if (srv->park_armed)
+    return;
+  if (gust_loop_call_later(srv->loop, PARK_TICK, on_park_tick, srv,
+                           &srv->park_timer) == 0)
+    srv->park_armed = 1;
+}
+
+/* Parks an idle connection (see gust__http_parked): only the TCP handle
+ * and a small record stay. Nothing happens when the stream cannot let go
+ * of its handle (TLS, bytes pending) or memory is short. */
+static void park_conn(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
+  gust__http_parked *p;
+  gust_tcp *tcp;
+  size_t plen = 0;
+  int reading = 0;
+  if (srv->park_buf == NULL) {
+    srv->park_buf = gust__malloc(srv->mem, PARK_BUF);
+    if (srv->park_buf == NULL)
+      return;
+  }
+  if (c->peer.ss.ss_family == AF_INET &&
+      c->peer.len >= sizeof(struct sockaddr_in))
+    plen = 4;
+  else if (c->peer.ss.ss_family == AF_INET6 &&
+           c->peer.len >= sizeof(struct sockaddr_in6))
+    plen = 20;
+  p = gust__calloc(srv->mem, 1, offsetof(gust__http_parked, addr) + plen);
+  if (p == NULL)
+    return;
+  tcp = gust__iostream_release(c->stream, &reading);
+  if (tcp == NULL) {
+    gust__free(srv->mem, p);
+    return;
+  }
+  p->srv = srv;
+  p->tcp = tcp;
+  p->idle_deadline = c->idle_deadline;
+  if (plen != 0)
+    pack_peer(p, &c->peer);
+  p->next = srv->parked;
+  if (srv->parked != NULL)
+    srv->parked->prev = p;
+  srv->parked = p;
+  srv->nconns++; /* the record's teardown below counts itself out */
+  if (reading) {
+    gust__tcp_set_reader(tcp, park_alloc, park_read, p);
+  } else {
+    gust_tcp_set_data(tcp, p);
+    if (gust_tcp_read_start(tcp, park_alloc, park_read) < 0) {
+      conn_teardown(c);
+      parked_close(p);
+      return;
+    }
+  }
+  conn_teardown(c);
 }
 
 int gust_http_server_port(const gust_http_server *srv) {
@@ -1033,6 +1289,8 @@ static void on_shutdown_timeout(gust_loop *loop, void *ud) {
     next = c->next;
     conn_close(c);
   }
+  while (srv->parked != NULL)
+    parked_close(srv->parked);
 }
 
 int gust_http_server_shutdown(gust_http_server *srv, double timeout,
@@ -1064,6 +1322,10 @@ int gust_http_server_shutdown(gust_http_server *srv, double timeout,
   }
   if (out != NULL)
     *out = gust_future_ref(srv->shutdown_f);
+  /* parked connections close at once (each may resolve the future, whose
+   * reference the caller already holds) */
+  while (srv->parked != NULL)
+    parked_close(srv->parked);
   maybe_shutdown_done(srv);
   return 0;
 }
@@ -1083,8 +1345,13 @@ void gust_http_server_free(gust_http_server *srv) {
     conn_teardown(c);
     conn_unref(c);
   }
+  while (srv->parked != NULL)
+    parked_close(srv->parked);
+  gust__free(srv->mem, srv->park_buf);
   if (srv->timer_armed)
     gust_loop_cancel(srv->loop, srv->timer);
+  if (srv->park_armed)
+    gust_loop_cancel(srv->loop, srv->park_timer);
   if (srv->shutdown_timer_armed)
     gust_loop_cancel(srv->loop, srv->shutdown_timer);
   if (srv->shutdown_f != NULL) {
@@ -1299,8 +1566,8 @@ int gust_http_respond(gust_http_request *req, int status,
   if (content_type != NULL)
     rc = gust_headers_add_str(&h, "Content-Type", content_type);
   if (rc == 0 && !nobody) {
-    snprintf(num, sizeof(num), "%zu", len);
-    rc = gust_headers_add_str(&h, "Content-Length", num);
+    rc = gust_headers_add(&h, "Content-Length", 14, num,
+                          gust__u64_dec(num, len));
   }
   if (rc == 0)
     rc = gust_http_response_start(req, status, NULL, &h, NULL);

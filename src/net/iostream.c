@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "async/loop_int.h"
 #include "base/base_int.h"
 #include "net/iostream_int.h"
 
@@ -1344,6 +1345,51 @@ int gust__iostream_stop_stream(gust_iostream *s) {
   gust_future_unref(f);
   if (!s->closed && !s->in_read)
     update_reading(s);
+  return 0;
+}
+
+gust_tcp *gust__iostream_release(gust_iostream *s, int *reading) {
+  gust_tcp *tcp;
+  gust_future *f;
+  if (s == NULL || s->closed || s->tls != NULL || s->tcp == NULL ||
+      s->rbuf.len != 0 || s->accepted != s->done ||
+      gust_tcp_write_queue_size(s->tcp) != 0 || s->wf_n != 0 ||
+      (s->rkind != R_NONE && !(s->rkind == R_CLOSE && s->rcb != NULL)))
+    return NULL;
+  tcp = s->tcp;
+  *reading = s->tcp_reading;
+  f = s->rkind != R_NONE ? s->rf : NULL;
+  clear_read(s);
+  s->rpaused = 0;
+  /* Closed without closing the socket, as start_tls does; with tcp NULL
+   * and tcp_reading 0, nothing below touches the handle again. */
+  s->tcp = NULL;
+  s->tcp_reading = 0;
+  s->tcp_open = 0;
+  s->closed = 1;
+  s->close_cb = NULL;
+  s->close_ud = NULL;
+  gust_tcp_set_data(tcp, NULL);
+  if (f != NULL) {
+    gust_future_set_result(f, NULL, NULL);
+    gust_future_unref(f);
+  }
+  return tcp;
+}
+
+int gust__iostream_adopt_reading(gust_iostream **out, gust_tcp *tcp,
+                                 const gust_iostream_opts *opts,
+                                 const gust_mem *mem) {
+  int rc;
+  if (out == NULL || tcp == NULL)
+    return GUST_EINVAL;
+  *out = NULL;
+  rc = stream_alloc(out, tcp, opts, mem);
+  if (rc < 0)
+    return rc;
+  stream_adopt(*out);
+  gust__tcp_set_reader(tcp, on_alloc, on_read, *out);
+  (*out)->tcp_reading = 1;
   return 0;
 }
 

@@ -22,4 +22,30 @@ int gust__iostream_stop_stream(gust_iostream *s);
  * keep-alive connection then holds no read buffer). */
 void gust__iostream_trim(gust_iostream *s);
 
+/* Parking idle connections (the HTTP server, when a keep-alive
+ * connection waits for its next request): the stream lets go of its TCP
+ * handle, which goes on reading for a small record of the caller's, and a
+ * new stream takes the handle back when bytes arrive.
+ *
+ * gust__iostream_release() takes the handle out of a plain (not TLS),
+ * open stream with nothing buffered either way (no unread bytes, no write
+ * pending) and no read pending but a streaming read_until_close with a
+ * data callback, which ends without a result (its future resolves with no
+ * bytes). The stream is then closed without closing the socket and
+ * without running its close callback; the caller still drops its own
+ * reference. The handle keeps reading if it was (*reading = 1): before
+ * returning to the loop the caller must install its own reader with
+ * gust__tcp_set_reader(); else the caller starts reading itself. May be
+ * called from the stream's data callback. Returns the handle, or NULL when
+ * the stream is not in that state (nothing changed). */
+gust_tcp *gust__iostream_release(gust_iostream *s, int *reading);
+
+/* gust_iostream_new() for a handle that is reading already (released by
+ * gust__iostream_release()): the stream takes over its reads (no stop and
+ * restart), so a streaming read can start at once. Returns 0, GUST_EINVAL
+ * or GUST_ENOMEM (the handle then still reads for the caller). */
+int gust__iostream_adopt_reading(gust_iostream **out, gust_tcp *tcp,
+                                 const gust_iostream_opts *opts,
+                                 const gust_mem *mem);
+
 #endif /* GUST_NET_IOSTREAM_INT_H */

@@ -76,10 +76,22 @@ int gust_addr_format(const gust_addr *a, char *buf, size_t cap) {
   if (buf == NULL || cap == 0)
     return GUST_EINVAL;
   switch (gust_addr_family(a)) {
-  case 4:
-    r = inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->ss)->sin_addr, tmp,
-                  sizeof(tmp));
+  case 4: {
+    /* dotted quad by hand: the HTTP server formats every request's peer,
+     * and inet_ntop goes through sprintf */
+    const uint8_t *q =
+        (const uint8_t *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
+    char *p = tmp;
+    int k;
+    for (k = 0; k < 4; k++) {
+      if (k != 0)
+        *p++ = '.';
+      p += gust__u64_dec(p, q[k]);
+    }
+    *p = '\0';
+    r = tmp;
     break;
+  }
   case 6:
     r = inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr,
                   tmp, sizeof(tmp));

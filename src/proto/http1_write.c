@@ -118,10 +118,12 @@ static int has_token(gust_slice v, const char *tok) {
   return 0;
 }
 
-/* What the caller's headers say about framing and persistence. */
+/* What the caller's headers say about framing and persistence, and the
+ * bytes they take as `name: value\r\n` lines. */
 typedef struct hdr_info {
   int has_cl, n_host, close, upgrade_hdr, conn_upgrade;
   uint64_t cl;
+  size_t bytes;
 } hdr_info;
 
 static int scan_headers(gust_h1 *h, const gust_headers *hs, hdr_info *hi) {
@@ -131,19 +133,27 @@ static int scan_headers(gust_h1 *h, const gust_headers *hs, hdr_info *hi) {
   if (hs == NULL)
     return 0;
   while (gust_headers_next(hs, &it, &n, &v)) {
-    size_t i;
     if (!gust_header_name_valid((const char *)n.ptr, n.len))
       return err(h, GUST_EINVAL, "invalid header name");
-    for (i = 0; i < v.len; i++)
-      if (v.ptr[i] == '\r' || v.ptr[i] == '\n' || v.ptr[i] == 0)
+    if (!gust_header_value_valid((const char *)v.ptr, v.len)) {
+      /* CR, LF and NUL are among the refused bytes: say so when present */
+      if (memchr(v.ptr, '\r', v.len) != NULL ||
+          memchr(v.ptr, '\n', v.len) != NULL || memchr(v.ptr, 0, v.len) != NULL)
         return errf(h, GUST_EINVAL,
                     "Illegal characters (CR or LF) in header: %.*s",
                     (int)(n.len > 64 ? 64 : n.len), (const char *)n.ptr);
-    if (!gust_header_value_valid((const char *)v.ptr, v.len) ||
-        (v.len > 0 && (v.ptr[0] == ' ' || v.ptr[0] == '\t' ||
-                       v.ptr[v.len - 1] == ' ' || v.ptr[v.len - 1] == '\t')))
       return errf(h, GUST_EINVAL, "invalid value for header %.*s",
                   (int)(n.len > 64 ? 64 : n.len), (const char *)n.ptr);
+    }
+    if (v.len > 0 && (v.ptr[0] == ' ' || v.ptr[0] == '\t' ||
+                      v.ptr[v.len - 1] == ' ' || v.ptr[v.len - 1] == '\t'))
+      return errf(h, GUST_EINVAL, "invalid value for header %.*s",
+                  (int)(n.len > 64 ? 64 : n.len), (const char *)n.ptr);
+    hi->bytes += n.len + v.len + 4;
+    /* the names that matter have these lengths: most fields skip the
+     * comparisons */
+    if (n.len != 14 && n.len != 17 && n.len != 4 && n.len != 10 && n.len != 7)
+      continue;
     if (name_is(n, "content-length")) {
       if (hi->has_cl)
         return err(h, GUST_EINVAL, "more than one Content-Length");
@@ -166,6 +176,66 @@ static int scan_headers(gust_h1 *h, const gust_headers *hs, hdr_info *hi) {
       hi->upgrade_hdr = 1;
     }
   }
+  return 0;
+}
+
+/* Writes the `name: value\r\n` lines at p (room checked by the caller);
+ * returns the end. */
+static uint8_t *copy_headers(uint8_t *p, const gust_headers *hs) {
+  size_t it = 0;
+  gust_slice n, v;
+  if (hs == NULL)
+    return p;
+  while (gust_headers_next(hs, &it, &n, &v)) {
+    memcpy(p, n.ptr, n.len);
+    p += n.len;
+    *p++ = ':';
+    *p++ = ' ';
+    if (v.len != 0)
+      memcpy(p, v.ptr, v.len);
+    p += v.len;
+    *p++ = '\r';
+    *p++ = '\n';
+  }
+  return p;
+}
+
+/* Queues a response head in one reservation: status line, the caller's
+ * fields (scanned into `hi`), then `extra` lines (or NULL) and the blank
+ * line. No printf: this runs once per response. */
+static int put_response_head(gust_h1 *h, int status, const char *reason,
+                             const gust_headers *hs, const hdr_info *hi,
+                             const char *extra1, const char *extra2) {
+  size_t rlen = strlen(reason);
+  size_t e1 = extra1 != NULL ? strlen(extra1) : 0;
+  size_t e2 = extra2 != NULL ? strlen(extra2) : 0;
+  size_t total = 13 + rlen + 2 + hi->bytes + e1 + e2 + 2;
+  uint8_t *p;
+  if (gust_buf_reserve(&h->out, total) != 0)
+    return err(h, GUST_ENOMEM, "out of memory");
+  p = gust_buf_tail(&h->out);
+  memcpy(p, "HTTP/1.1 ", 9);
+  p[9] = (uint8_t)('0' + status / 100);
+  p[10] = (uint8_t)('0' + status / 10 % 10);
+  p[11] = (uint8_t)('0' + status % 10);
+  p[12] = ' ';
+  p += 13;
+  memcpy(p, reason, rlen);
+  p += rlen;
+  *p++ = '\r';
+  *p++ = '\n';
+  p = copy_headers(p, hs);
+  if (e1 != 0) {
+    memcpy(p, extra1, e1);
+    p += e1;
+  }
+  if (e2 != 0) {
+    memcpy(p, extra2, e2);
+    p += e2;
+  }
+  *p++ = '\r';
+  *p++ = '\n';
+  gust_buf_commit(&h->out, total);
   return 0;
 }
 
@@ -206,7 +276,6 @@ int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
                           const gust_headers *headers) {
   hdr_info hi;
   int rc, sw = 0, nobody, keep, interim;
-  size_t mark = h->out.len;
   const char *conn = NULL;
   if (h->role != GUST_H1_SERVER)
     return err(h, GUST_ESTATE, "only a server sends responses");
@@ -237,12 +306,8 @@ int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
       return err(h, GUST_EINVAL, "Content-Length on a CONNECT tunnel");
     sw = 1;
   }
-  if (interim) {
-    rc = gust_buf_printf(&h->out, "HTTP/1.1 %d %s\r\n", status, reason);
-    rc |= put_headers(&h->out, headers);
-    rc |= gust_buf_append(&h->out, "\r\n", 2);
-    return commit(h, mark, rc);
-  }
+  if (interim)
+    return put_response_head(h, status, reason, headers, &hi, NULL, NULL);
   nobody = sw || status == 204 || status == 304 || h->req_head;
   keep = h->keep_alive && !hi.close && !(h->cfg.flags & GUST_H1_NO_KEEP_ALIVE);
   h->s_chunked = h->s_fixed = 0;
@@ -263,14 +328,10 @@ int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
     else if (keep && h->req_minor == 0)
       conn = "Connection: keep-alive\r\n";
   }
-  rc = gust_buf_printf(&h->out, "HTTP/1.1 %d %s\r\n", status, reason);
-  rc |= put_headers(&h->out, headers);
-  if (h->s_chunked)
-    rc |= gust_buf_append_str(&h->out, "Transfer-Encoding: chunked\r\n");
-  if (conn != NULL)
-    rc |= gust_buf_append_str(&h->out, conn);
-  rc |= gust_buf_append(&h->out, "\r\n", 2);
-  if ((rc = commit(h, mark, rc)) != 0)
+  rc = put_response_head(h, status, reason, headers, &hi,
+                         h->s_chunked ? "Transfer-Encoding: chunked\r\n" : NULL,
+                         conn);
+  if (rc != 0)
     return rc;
   h->keep_alive = keep;
   h->resp_started = 1;
@@ -380,7 +441,11 @@ int gust_h1_send_data(gust_h1 *h, const void *data, size_t len) {
                "Tried to write more data than Content-Length");
   }
   if (h->s_chunked) {
-    rc = gust_buf_printf(&h->out, "%zx\r\n", len);
+    char line[20];
+    size_t n = gust__u64_hex(line, len);
+    line[n++] = '\r';
+    line[n++] = '\n';
+    rc = gust_buf_append(&h->out, line, n);
     rc |= gust_buf_append(&h->out, data, len);
     rc |= gust_buf_append(&h->out, "\r\n", 2);
   } else {

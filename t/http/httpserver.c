@@ -1068,6 +1068,101 @@ static size_t cl_wait_for(client *c, size_t n, double secs) {
   return count_resps(c);
 }
 
+/* Answers with the request's remote_ip. */
+static void fin_ip(gust_http_request *req, app *a) {
+  const char *ip = gust_http_request_remote_ip(req);
+  a->fin_rc = gust_http_respond(req, 200, "text/plain", ip, strlen(ip));
+}
+
+/* Parking: a keep-alive connection idle for a moment keeps only its TCP
+ * handle and a small record; the next request brings it back. */
+static void t_park(void) {
+  enum { N = 16 };
+  gust_failmem fm;
+  gust_http_server *srv;
+  gust_http_server_opts o;
+  app *a = app_new();
+  client *c[N], *w;
+  size_t base, busy, parked, i;
+  resp r;
+  gust_future *sf = NULL;
+  int done = 0, good;
+  gust_failmem_init(&fm, NULL);
+  if (gust_http_server_new(&srv, loop, NULL, a_start, a, &fm.mem) != 0 ||
+      gust_http_server_listen(srv, "127.0.0.1", 0, NULL) != 0)
+    bail_out("server");
+  a->fin = fin_ip;
+  /* a first connection parks once: the pools and the park buffer exist */
+  w = cl_open(gust_http_server_port(srv));
+  cl_sends(w, "GET /w HTTP/1.1\r\nHost: x\r\n\r\n");
+  cl_wait(w, 1);
+  t_run_for(loop, 0.3);
+  base = fm.live_bytes;
+  for (i = 0, good = 0; i < N; i++) {
+    c[i] = cl_open(gust_http_server_port(srv));
+    cl_sends(c[i], "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    good += cl_wait(c[i], 1) == 1;
+  }
+  is_int(good, N, "park: %d connections answered", N);
+  busy = fm.live_bytes - base;
+  t_run_for(loop, 0.3);
+  parked = fm.live_bytes - base;
+  ok(busy / N >= 256, "park: just answered, a connection holds %zu bytes",
+     busy / N);
+  ok(parked / N <= 96, "park: idle a moment, it holds %zu bytes", parked / N);
+  is_int((long long)gust_http_server_connection_count(srv), N + 1,
+         "park: parked connections still count");
+  /* the next request on a parked connection, from the same peer */
+  cl_sends(c[3], "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+  ok(cl_wait(c[3], 2) == 2 && cl_resp(c[3], 1, &r) && r.status == 200 &&
+         r.body_len == 9 && memcmp(r.body, "127.0.0.1", 9) == 0,
+     "park: a parked connection answers again, remote_ip kept");
+  /* pipelined and split requests after parking */
+  t_run_for(loop, 0.3);
+  cl_sends(c[4], "GET /c HTTP/1.1\r\nHo");
+  t_run_for(loop, 0.05);
+  cl_sends(c[4], "st: x\r\n\r\nGET /d HTTP/1.1\r\nHost: x\r\n\r\n");
+  ok(cl_wait(c[4], 3) == 3, "park: split and pipelined requests after it");
+  /* the peer leaves while parked */
+  cl_close(c[5]);
+  c[5] = NULL;
+  t_run_for(loop, 0.2);
+  is_int((long long)gust_http_server_connection_count(srv), N,
+         "park: a parked connection whose peer left is gone");
+  /* shutdown closes parked connections at once */
+  t_run_for(loop, 0.3);
+  ok(gust_http_server_shutdown(srv, 0, &sf) == 0, "park: shutdown");
+  gust_future_add_done_callback(sf, on_shutdown_done, &done);
+  t_run_until_flag(loop, &done);
+  ok(done, "park: shutdown completes with parked connections");
+  ok(cl_wait_eof(c[0], WAIT_LIMIT) && cl_wait_eof(c[N - 1], WAIT_LIMIT),
+     "park: and they see the close");
+  gust_future_unref(sf);
+  for (i = 0; i < N; i++)
+    if (c[i] != NULL)
+      cl_close(c[i]);
+  cl_close(w);
+  gust_http_server_free(srv);
+  t_run_for(loop, 0.05);
+  is_int((long long)fm.live_blocks, 0, "park: nothing leaked");
+  free(a);
+
+  /* the idle timeout applies to parked connections */
+  memset(&o, 0, sizeof(o));
+  o.idle_connection_timeout = 0.4;
+  a = app_new();
+  srv = srv_new(a, &o);
+  w = cl_open(gust_http_server_port(srv));
+  cl_sends(w, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  cl_wait(w, 1);
+  ok(cl_wait_eof(w, WAIT_LIMIT), "park: idle timeout closes a parked one");
+  is_int((long long)gust_http_server_connection_count(srv), 0,
+         "park: and it is gone");
+  cl_close(w);
+  gust_http_server_free(srv);
+  free(a);
+}
+
 static void t_failmem(void) {
   gust_failmem fm;
   unsigned long n;
@@ -1130,6 +1225,7 @@ int main(void) {
   t_run_group("detach", &loop, t_detach);
   t_run_group("callback_api", &loop, t_callback_api);
   t_run_group("tls", &loop, t_tls);
+  t_run_group("park", &loop, t_park);
   t_run_group("failmem", &loop, t_failmem);
   tc_remove_certs();
   return done_testing();

@@ -137,6 +137,27 @@ static void test_loopback(void) {
 }
 
 /* Arguments refused synchronously. */
+/* gust_addr_format() round-trips addresses, IPv4 by hand, IPv6 by
+ * inet_ntop. */
+static void test_addr_format(void) {
+  static const char *const ips[] = {"0.0.0.0",       "255.255.255.255",
+                                    "10.0.0.1",      "192.168.100.7",
+                                    "1.20.255.9",    "::1",
+                                    "2001:db8::8:1", "::ffff:10.1.2.3"};
+  char buf[64];
+  gust_addr a;
+  size_t i;
+  for (i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+    gust_addr_set(&a, ips[i], 80);
+    ok(gust_addr_format(&a, buf, sizeof(buf)) == 0 && strcmp(buf, ips[i]) == 0,
+       "addr_format: %s (got %s)", ips[i], buf);
+  }
+  gust_addr_set(&a, "255.255.255.255", 80);
+  is_int(gust_addr_format(&a, buf, 15), GUST_EOVERFLOW,
+         "addr_format: no room for the NUL is GUST_EOVERFLOW");
+  is_int(gust_addr_format(&a, buf, 16), 0, "addr_format: exactly enough room");
+}
+
 static void test_args(void) {
   gust_tcp_client *c;
   gust_tcp_connect_opts o;
@@ -633,6 +654,7 @@ int main(void) {
   tc_make_certs();
   t_run_group("loopback", &L, test_loopback);
   t_run_group("args", &L, test_args);
+  t_run_group("addr-format", &L, test_addr_format);
   t_run_group("happy-eyeballs", &L, test_happy_eyeballs);
   t_run_group("timeout", &L, test_timeout_and_refusal);
   t_run_group("source", &L, test_source);
