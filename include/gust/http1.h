@@ -215,6 +215,15 @@ GUST_EXTERN int gust_h1_send_response(gust_h1 *h, int status,
                                       const char *reason,
                                       const gust_headers *headers);
 
+/* gust_h1_send_response() with the fields as an array (`n` of them, each
+ * name and value checked the same way) instead of a header multimap: no
+ * allocation besides the output, for servers answering many small
+ * responses. */
+GUST_EXTERN int gust_h1_send_response_fields(gust_h1 *h, int status,
+                                             const char *reason,
+                                             const gust_h1_field *fields,
+                                             size_t n);
+
 /* Server: queues `HTTP/1.1 100 Continue\r\n\r\n` if the current request
  * expects it and no response head was sent; otherwise does nothing.
  * Returns 0, GUST_ESTATE or GUST_ENOMEM. */

@@ -37,10 +37,6 @@
 /* The buffer parked connections read their next request's first bytes
  * into (one per server; the stream that takes over reads the rest). */
 #define PARK_BUF 16384
-/* A connection idle through one whole park tick is parked at the next:
- * after 50 to 100 ms of idleness. A busy keep-alive connection (its next
- * request comes sooner) never pays for parking. */
-#define PARK_TICK 0.05
 
 struct gust__http_conn {
   gust_http_server *srv;
@@ -82,7 +78,7 @@ struct gust__http_conn {
   unsigned lingering : 1;  /* write side shut, unread input discarded */
   unsigned wait_hr : 1;    /* the wait came from headers_received */
   unsigned parkable : 1;   /* accepted by the server: may be parked */
-  unsigned idle_mark : 2;  /* 1: went idle; 2: still idle at a park tick */
+  unsigned spare : 1;      /* retired at parking; its stream is kept */
   int resp_state;          /* 0, 1 started, 2 finished */
   uint64_t content_length; /* of the request, with HAS_LENGTH */
   uint64_t max_body;       /* this request's limit */
@@ -126,8 +122,11 @@ struct gust_http_server {
   gust__http_parked *parked;
   size_t nconns;     /* both lists */
   uint8_t *park_buf; /* what parked connections read into */
-  int park_armed;
-  gust_timer park_timer;
+  /* Records of parked connections, each with its (emptied) stream, kept
+   * for the next connection to wake up: a busy keep-alive connection that
+   * parks between requests allocates nothing. */
+  gust__http_conn *spares[POOL_MAX];
+  size_t n_spares;
 
   double idle; /* seconds; 0 = none */
   double tick; /* sweep period */
@@ -202,29 +201,29 @@ static void get_in(gust__http_conn *c) {
 
 static void park_conn(gust__http_conn *c);
 static void parked_close(gust__http_parked *p);
-static void arm_park(gust_http_server *srv);
 
 static int is_idle(gust__http_conn *c) {
   if (c->req != NULL || c->in.len != 0 || c->in_drive || c->soon ||
       c->flushing_close || c->lingering || c->detached || c->closing ||
-      c->dead || c->resp_state != 0)
+      c->dead || c->resp_state != 0 || c->wait != NULL)
     return 0;
   return c->h1 == NULL || (gust_h1_unread(c->h1).len == 0 &&
                            gust_h1_pending_output(c->h1).len == 0);
 }
 
 /* Between requests with nothing buffered: keep only what an idle
- * connection needs, and park it if it stays idle (on_park_tick()). */
-static void park(gust__http_conn *c) {
+ * connection needs, and park it (park_conn()). `refs` is the number of
+ * references the connection has when nobody else holds it (drive() holds
+ * one of its own). */
+static void park(gust__http_conn *c, size_t refs) {
   if (!is_idle(c))
     return;
   put_h1(c);
   put_in(c);
   gust__iostream_trim(c->stream);
-  if (c->parkable && c->idle_mark == 0) {
-    c->idle_mark = 1;
-    arm_park(c->srv);
-  }
+  if (c->parkable && c->refs == refs && !c->srv->shutting_down &&
+      c->close_cb == NULL)
+    park_conn(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,6 +234,14 @@ static void conn_unref(gust__http_conn *c) {
   if (--c->refs != 0)
     return;
   gust_buf_free(&c->in);
+  if (c->spare) {
+    gust_http_server *srv = c->srv;
+    if (srv->n_spares < POOL_MAX) {
+      srv->spares[srv->n_spares++] = c;
+      return;
+    }
+    gust_iostream_unref(c->stream);
+  }
   gust__free(c->mem, c);
 }
 
@@ -412,7 +419,6 @@ static void on_data(gust_iostream *s, gust_slice data, void *ud) {
   GUST__UNUSED(s);
   if (c->closing || c->dead || c->lingering)
     return;
-  c->idle_mark = 0;
   if (get_h1(c) < 0) {
     conn_close(c);
     return;
@@ -781,7 +787,7 @@ out:
   } else if (!c->dead && !c->closing) {
     flush_out(c, NULL);
     update_pause(c);
-    park(c);
+    park(c, 2);
   }
   conn_unref(c);
 }
@@ -822,7 +828,7 @@ static void on_sweep(gust_loop *loop, void *ud) {
       conn_close(c);
       continue;
     }
-    park(c); /* in case it went idle outside of drive() */
+    park(c, 1); /* in case it went idle outside of drive() */
   }
   {
     gust__http_parked *p, *pn;
@@ -1021,20 +1027,12 @@ int gust_http_server_add_sockets(gust_http_server *srv, const int *fds,
   return gust_tcp_server_add_sockets(srv->tcp, fds, n);
 }
 
-static int conn_start(gust_http_server *srv, gust_iostream *stream,
-                      const gust_addr *peer, int parkable,
-                      gust__http_conn **out) {
-  gust__http_conn *c;
+/* Sets up the zeroed record `c` for `stream`; on failure frees `c` and
+ * drops the stream. */
+static int conn_init(gust__http_conn *c, gust_http_server *srv,
+                     gust_iostream *stream, const gust_addr *peer,
+                     int parkable) {
   int rc;
-  if (srv->shutting_down) {
-    gust_iostream_unref(stream);
-    return GUST_ESTATE;
-  }
-  c = gust__calloc(srv->mem, 1, sizeof(*c));
-  if (c == NULL) {
-    gust_iostream_unref(stream);
-    return GUST_ENOMEM;
-  }
   c->srv = srv;
   c->mem = srv->mem;
   c->refs = 1;
@@ -1059,9 +1057,27 @@ static int conn_start(gust_http_server *srv, gust_iostream *stream,
   if (srv->idle > 0)
     c->idle_deadline = gust_loop_now(srv->loop) + srv->idle;
   arm_sweep(srv);
-  if (out != NULL)
-    *out = c;
   return 0;
+}
+
+static int conn_start(gust_http_server *srv, gust_iostream *stream,
+                      const gust_addr *peer, int parkable,
+                      gust__http_conn **out) {
+  gust__http_conn *c;
+  int rc;
+  if (srv->shutting_down) {
+    gust_iostream_unref(stream);
+    return GUST_ESTATE;
+  }
+  c = gust__calloc(srv->mem, 1, sizeof(*c));
+  if (c == NULL) {
+    gust_iostream_unref(stream);
+    return GUST_ENOMEM;
+  }
+  rc = conn_init(c, srv, stream, peer, parkable);
+  if (rc == 0 && out != NULL)
+    *out = c;
+  return rc;
 }
 
 int gust_http_server_handle_stream(gust_http_server *srv, gust_iostream *stream,
@@ -1147,12 +1163,25 @@ static void unpark(gust__http_parked *p, const uint8_t *data, size_t len) {
   gust_addr peer, *pp = NULL;
   gust_slice d;
   int rc;
-  rc = gust__iostream_adopt_reading(
-      &stream, p->tcp, srv->has_stream_opts ? &srv->stream_opts : NULL,
-      srv->mem);
-  if (rc < 0) {
-    parked_close(p);
-    return;
+  c = NULL;
+  if (srv->n_spares > 0 && !srv->shutting_down) {
+    /* a retired record and its stream, reused */
+    c = srv->spares[--srv->n_spares];
+    stream = c->stream;
+    if (gust__iostream_reattach(stream, p->tcp) < 0) {
+      gust_iostream_unref(stream);
+      gust__free(c->mem, c);
+      c = NULL;
+    }
+  }
+  if (c == NULL) {
+    rc = gust__iostream_adopt_reading(
+        &stream, p->tcp, srv->has_stream_opts ? &srv->stream_opts : NULL,
+        srv->mem);
+    if (rc < 0) {
+      parked_close(p);
+      return;
+    }
   }
   if (p->family != 0) {
     unpack_peer(p, &peer);
@@ -1160,7 +1189,12 @@ static void unpark(gust__http_parked *p, const uint8_t *data, size_t len) {
   }
   parked_unlink(p);
   gust__free(srv->mem, p);
-  rc = conn_start(srv, stream, pp, 1, &c); /* on failure, closes */
+  if (c != NULL) {
+    memset(c, 0, sizeof(*c));
+    rc = conn_init(c, srv, stream, pp, 1); /* on failure, closes */
+  } else {
+    rc = conn_start(srv, stream, pp, 1, &c); /* on failure, closes */
+  }
   if (rc < 0) {
     maybe_shutdown_done(srv);
     return;
@@ -1180,35 +1214,24 @@ static void park_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
     unpark(p, buf->base, (size_t)nread);
 }
 
-static void on_park_tick(gust_loop *loop, void *ud) {
-  gust_http_server *srv = ud;
-  gust__http_conn *c, *next;
-  int again = 0;
-  GUST__UNUSED(loop);
-  srv->park_armed = 0;
-  for (c = srv->conns; c != NULL; c = next) {
-    next = c->next;
-    if (c->idle_mark == 0)
-      continue;
-    if (!is_idle(c) || srv->shutting_down) {
-      c->idle_mark = 0;
-    } else if (c->idle_mark == 2) {
-      park_conn(c);
-    } else {
-      c->idle_mark = 2;
-      again = 1;
-    }
-  }
-  if (again)
-    arm_park(srv);
-}
-
-static void arm_park(gust_http_server *srv) {
-  if (srv->park_armed)
-    return;
-  if (gust_loop_call_later(srv->loop, PARK_TICK, on_park_tick, srv,
-                           &srv->park_timer) == 0)
-    srv->park_armed = 1;
+/* The record of a connection just parked: out of the server's list; it
+ * and its emptied stream become a spare once nobody holds it. */
+static void conn_retire(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
+  c->dead = 1;
+  c->closing = 1;
+  c->spare = 1;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  c->prev = c->next = NULL;
+  srv->nconns--;
+  gust_future_unref(c->rfut);
+  c->rfut = NULL;
+  conn_unref(c);
 }
 
 /* Parks an idle connection (see gust__http_parked): only the TCP handle
@@ -1259,7 +1282,7 @@ static void park_conn(gust__http_conn *c) {
       return;
     }
   }
-  conn_teardown(c);
+  conn_retire(c);
 }
 
 int gust_http_server_port(const gust_http_server *srv) {
@@ -1348,10 +1371,13 @@ void gust_http_server_free(gust_http_server *srv) {
   while (srv->parked != NULL)
     parked_close(srv->parked);
   gust__free(srv->mem, srv->park_buf);
+  while (srv->n_spares > 0) {
+    gust__http_conn *c = srv->spares[--srv->n_spares];
+    gust_iostream_unref(c->stream);
+    gust__free(c->mem, c);
+  }
   if (srv->timer_armed)
     gust_loop_cancel(srv->loop, srv->timer);
-  if (srv->park_armed)
-    gust_loop_cancel(srv->loop, srv->park_timer);
   if (srv->shutdown_timer_armed)
     gust_loop_cancel(srv->loop, srv->shutdown_timer);
   if (srv->shutdown_f != NULL) {
@@ -1549,29 +1575,60 @@ int gust_http_response_finish(gust_http_request *req, gust_future **out) {
   return 0;
 }
 
+/* gust_http_response_start() for gust_http_respond(): the fields as an
+ * array (no header multimap to build per response). */
+static int start_fields(gust_http_request *req, int status, gust_h1_field *f,
+                        size_t n) {
+  gust__http_conn *c = live_conn(req);
+  int rc;
+  if (c == NULL)
+    return GUST_ECLOSED;
+  if (c->resp_state != 0)
+    return GUST_ESTATE;
+  if (c->srv->shutting_down && status >= 200) {
+    /* the last response of this connection (f has room for one more) */
+    f[n].name.ptr = (const uint8_t *)"Connection";
+    f[n].name.len = 10;
+    f[n].value.ptr = (const uint8_t *)"close";
+    f[n].value.len = 5;
+    n++;
+  }
+  rc = gust_h1_send_response_fields(c->h1, status, NULL, f, n);
+  if (rc < 0)
+    return rc;
+  if (status >= 200 || status == 101)
+    c->resp_state = 1;
+  if (status < 200 && !c->in_drive)
+    return flush_out(c, NULL);
+  return 0;
+}
+
 int gust_http_respond(gust_http_request *req, int status,
                       const char *content_type, const void *body, size_t len) {
-  gust_headers h;
-  char num[32];
+  gust_h1_field f[3];
+  char num[24];
+  size_t n = 0;
   int rc, nobody;
   const char *m;
   if (req == NULL)
     return GUST_EINVAL;
   m = gust_http_request_method(req);
   nobody = (status >= 100 && status < 200) || status == 204 || status == 304;
-  gust_headers_init(&h, gust__http_request_conn(req) != NULL
-                            ? gust__http_request_conn(req)->srv->mem
-                            : NULL);
-  rc = 0;
-  if (content_type != NULL)
-    rc = gust_headers_add_str(&h, "Content-Type", content_type);
-  if (rc == 0 && !nobody) {
-    rc = gust_headers_add(&h, "Content-Length", 14, num,
-                          gust__u64_dec(num, len));
+  if (content_type != NULL) {
+    f[n].name.ptr = (const uint8_t *)"Content-Type";
+    f[n].name.len = 12;
+    f[n].value.ptr = (const uint8_t *)content_type;
+    f[n].value.len = strlen(content_type);
+    n++;
   }
-  if (rc == 0)
-    rc = gust_http_response_start(req, status, NULL, &h, NULL);
-  gust_headers_free(&h);
+  if (!nobody) {
+    f[n].name.ptr = (const uint8_t *)"Content-Length";
+    f[n].name.len = 14;
+    f[n].value.ptr = (const uint8_t *)num;
+    f[n].value.len = gust__u64_dec(num, len);
+    n++;
+  }
+  rc = start_fields(req, status, f, n);
   if (rc < 0)
     return rc;
   if (!nobody && len != 0 && strcmp(m, "HEAD") != 0) {

@@ -48,4 +48,11 @@ int gust__iostream_adopt_reading(gust_iostream **out, gust_tcp *tcp,
                                  const gust_iostream_opts *opts,
                                  const gust_mem *mem);
 
+/* gust__iostream_adopt_reading() into a stream that gust__iostream_release()
+ * emptied (and nothing used since), keeping its allocations: for servers
+ * that reuse the stream objects of parked connections. The stream starts
+ * over as new, with its options. Returns 0 or GUST_ESTATE (not such a
+ * stream: nothing changed). */
+int gust__iostream_reattach(gust_iostream *s, gust_tcp *tcp);
+
 #endif /* GUST_NET_IOSTREAM_INT_H */

@@ -126,13 +126,38 @@ typedef struct hdr_info {
   size_t bytes;
 } hdr_info;
 
-static int scan_headers(gust_h1 *h, const gust_headers *hs, hdr_info *hi) {
+/* The caller's fields: a header multimap or an array of fields. */
+typedef struct fields_in {
+  const gust_headers *hs;
+  const gust_h1_field *f;
+  size_t n;
+} fields_in;
+
+static int fields_next(const fields_in *in, size_t *it, gust_slice *n,
+                       gust_slice *v) {
+  if (in->hs != NULL)
+    return gust_headers_next(in->hs, it, n, v);
+  if (*it >= in->n)
+    return 0;
+  *n = in->f[*it].name;
+  *v = in->f[*it].value;
+  (*it)++;
+  return 1;
+}
+
+static fields_in from_headers(const gust_headers *hs) {
+  fields_in in;
+  in.hs = hs;
+  in.f = NULL;
+  in.n = 0;
+  return in;
+}
+
+static int scan_fields(gust_h1 *h, const fields_in *in, hdr_info *hi) {
   size_t it = 0;
   gust_slice n, v;
   memset(hi, 0, sizeof(*hi));
-  if (hs == NULL)
-    return 0;
-  while (gust_headers_next(hs, &it, &n, &v)) {
+  while (fields_next(in, &it, &n, &v)) {
     if (!gust_header_name_valid((const char *)n.ptr, n.len))
       return err(h, GUST_EINVAL, "invalid header name");
     if (!gust_header_value_valid((const char *)v.ptr, v.len)) {
@@ -181,12 +206,10 @@ static int scan_headers(gust_h1 *h, const gust_headers *hs, hdr_info *hi) {
 
 /* Writes the `name: value\r\n` lines at p (room checked by the caller);
  * returns the end. */
-static uint8_t *copy_headers(uint8_t *p, const gust_headers *hs) {
+static uint8_t *copy_fields(uint8_t *p, const fields_in *in) {
   size_t it = 0;
   gust_slice n, v;
-  if (hs == NULL)
-    return p;
-  while (gust_headers_next(hs, &it, &n, &v)) {
+  while (fields_next(in, &it, &n, &v)) {
     memcpy(p, n.ptr, n.len);
     p += n.len;
     *p++ = ':';
@@ -204,7 +227,7 @@ static uint8_t *copy_headers(uint8_t *p, const gust_headers *hs) {
  * fields (scanned into `hi`), then `extra` lines (or NULL) and the blank
  * line. No printf: this runs once per response. */
 static int put_response_head(gust_h1 *h, int status, const char *reason,
-                             const gust_headers *hs, const hdr_info *hi,
+                             const fields_in *in, const hdr_info *hi,
                              const char *extra1, const char *extra2) {
   size_t rlen = strlen(reason);
   size_t e1 = extra1 != NULL ? strlen(extra1) : 0;
@@ -224,7 +247,7 @@ static int put_response_head(gust_h1 *h, int status, const char *reason,
   p += rlen;
   *p++ = '\r';
   *p++ = '\n';
-  p = copy_headers(p, hs);
+  p = copy_fields(p, in);
   if (e1 != 0) {
     memcpy(p, extra1, e1);
     p += e1;
@@ -272,8 +295,8 @@ static int reason_ok(const char *r) {
   return 1;
 }
 
-int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
-                          const gust_headers *headers) {
+static int send_response(gust_h1 *h, int status, const char *reason,
+                         const fields_in *in) {
   hdr_info hi;
   int rc, sw = 0, nobody, keep, interim;
   const char *conn = NULL;
@@ -288,7 +311,7 @@ int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
     reason = gust_h1_reason(status);
   if (!reason_ok(reason))
     return err(h, GUST_EINVAL, "invalid character in reason phrase");
-  rc = scan_headers(h, headers, &hi);
+  rc = scan_fields(h, in, &hi);
   if (rc != 0)
     return rc;
   interim = status < 200 && status != 101;
@@ -307,7 +330,7 @@ int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
     sw = 1;
   }
   if (interim)
-    return put_response_head(h, status, reason, headers, &hi, NULL, NULL);
+    return put_response_head(h, status, reason, in, &hi, NULL, NULL);
   nobody = sw || status == 204 || status == 304 || h->req_head;
   keep = h->keep_alive && !hi.close && !(h->cfg.flags & GUST_H1_NO_KEEP_ALIVE);
   h->s_chunked = h->s_fixed = 0;
@@ -328,7 +351,7 @@ int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
     else if (keep && h->req_minor == 0)
       conn = "Connection: keep-alive\r\n";
   }
-  rc = put_response_head(h, status, reason, headers, &hi,
+  rc = put_response_head(h, status, reason, in, &hi,
                          h->s_chunked ? "Transfer-Encoding: chunked\r\n" : NULL,
                          conn);
   if (rc != 0)
@@ -337,6 +360,23 @@ int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
   h->resp_started = 1;
   h->sstate = sw ? GUST__H1_S_SWITCHED : GUST__H1_S_BODY;
   return 0;
+}
+
+int gust_h1_send_response(gust_h1 *h, int status, const char *reason,
+                          const gust_headers *headers) {
+  fields_in in = from_headers(headers);
+  return send_response(h, status, reason, &in);
+}
+
+int gust_h1_send_response_fields(gust_h1 *h, int status, const char *reason,
+                                 const gust_h1_field *fields, size_t n) {
+  fields_in in;
+  if (n != 0 && fields == NULL)
+    return err(h, GUST_EINVAL, "no fields");
+  in.hs = NULL;
+  in.f = fields;
+  in.n = n;
+  return send_response(h, status, reason, &in);
 }
 
 int gust_h1_send_continue(gust_h1 *h) {
@@ -380,6 +420,7 @@ static int is_method(const char *m, const char *want) {
 int gust_h1_send_request(gust_h1 *h, const char *method, const char *target,
                          const gust_headers *headers) {
   hdr_info hi;
+  fields_in in;
   size_t i, mark = h->out.len;
   int rc;
   if (h->role != GUST_H1_CLIENT)
@@ -395,7 +436,8 @@ int gust_h1_send_request(gust_h1 *h, const char *method, const char *target,
     if (c < 0x21 || c == 0x7f)
       return err(h, GUST_EINVAL, "invalid character in request target");
   }
-  rc = scan_headers(h, headers, &hi);
+  in = from_headers(headers);
+  rc = scan_fields(h, &in, &hi);
   if (rc != 0)
     return rc;
   if (hi.n_host != 1)

@@ -347,6 +347,72 @@ static void names(void) {
          "names: error message");
 }
 
+static gust_h1_field fld(const char *n, const char *v) {
+  gust_h1_field f;
+  f.name.ptr = (const uint8_t *)n;
+  f.name.len = strlen(n);
+  f.value.ptr = (const uint8_t *)v;
+  f.value.len = strlen(v);
+  return f;
+}
+
+/* gust_h1_send_response_fields(): the same head as from a multimap, the
+ * same checks. */
+static void field_arrays(void) {
+  static const char get[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  gust_h1_field f[3];
+  gust_h1 *h = server_with(get);
+  f[0] = fld("Content-Type", "text/plain");
+  f[1] = fld("Content-Length", "5");
+  f[2] = fld("X-A", "");
+  is_int(gust_h1_send_response_fields(h, 200, NULL, f, 3), 0,
+         "fields: accepted");
+  gust_h1_send_data(h, "hello", 5);
+  gust_h1_send_end(h);
+  out_is(h,
+         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+         "Content-Length: 5\r\nX-A: \r\n\r\nhello",
+         "fields: head and body");
+  gust_h1_free(h);
+
+  h = server_with(get);
+  is_int(gust_h1_send_response_fields(h, 204, "Nothing", NULL, 0), 0,
+         "fields: none at all");
+  out_is(h, "HTTP/1.1 204 Nothing\r\n\r\n", "fields: bare head");
+  gust_h1_free(h);
+
+  h = server_with(get);
+  is_int(gust_h1_send_response_fields(h, 200, NULL, NULL, 1), GUST_EINVAL,
+         "fields: NULL array with a count is GUST_EINVAL");
+  f[0] = fld("Bad Name", "x");
+  is_int(gust_h1_send_response_fields(h, 200, NULL, f, 1), GUST_EINVAL,
+         "fields: a name that is not a token is refused");
+  f[0] = fld("X-Split", "a\r\nSet-Cookie: evil=1");
+  is_int(gust_h1_send_response_fields(h, 200, NULL, f, 1), GUST_EINVAL,
+         "fields: CR LF in a value is refused");
+  is_str(gust_h1_last_error(h),
+         "Illegal characters (CR or LF) in header: X-Split",
+         "fields: with Tornado's message");
+  f[0] = fld("Transfer-Encoding", "chunked");
+  is_int(gust_h1_send_response_fields(h, 200, NULL, f, 1), GUST_EINVAL,
+         "fields: Transfer-Encoding is refused");
+  f[0] = fld("Content-Length", "1");
+  f[1] = fld("Content-Length", "1");
+  is_int(gust_h1_send_response_fields(h, 200, NULL, f, 2), GUST_EINVAL,
+         "fields: two Content-Lengths are refused");
+  ok(gust_h1_pending_output(h).len == 0, "fields: refusals queue nothing");
+  f[0] = fld("Connection", "close");
+  is_int(gust_h1_send_response_fields(h, 200, NULL, f, 1), 0,
+         "fields: after refusals, a good head");
+  gust_h1_send_end(h);
+  out_is(h,
+         "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+         "fields: Connection: close honoured, chunked framing");
+  is_int(gust_h1_keep_alive(h), 0, "fields: and the connection closes");
+  gust_h1_free(h);
+}
+
 int main(void) {
   framing();
   length();
@@ -354,5 +420,6 @@ int main(void) {
   requests();
   roundtrip();
   names();
+  field_arrays();
   return done_testing();
 }
