@@ -1201,9 +1201,9 @@ static void unpark(gust__http_parked *p, const uint8_t *data, size_t len) {
   }
   d.ptr = data;
   d.len = len;
-  c->refs++;
+  /* no reference of our own: drive() takes one, and a connection answered
+   * at once parks again on its way out */
   on_data(stream, d, c);
-  conn_unref(c);
 }
 
 static void park_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {

@@ -1117,10 +1117,15 @@ static void t_park(void) {
   is_int((long long)gust_http_server_connection_count(srv), N + 1,
          "park: parked connections still count");
   /* the next request on a parked connection, from the same peer */
+  base = fm.live_bytes;
   cl_sends(c[3], "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
   ok(cl_wait(c[3], 2) == 2 && cl_resp(c[3], 1, &r) && r.status == 200 &&
          r.body_len == 9 && memcmp(r.body, "127.0.0.1", 9) == 0,
      "park: a parked connection answers again, remote_ip kept");
+  t_run_for(loop, 0.02);
+  ok(fm.live_bytes <= base,
+     "park: and parks again (%zu bytes held before, %zu after)", base,
+     fm.live_bytes);
   /* pipelined and split requests after parking */
   t_run_for(loop, 0.3);
   cl_sends(c[4], "GET /c HTTP/1.1\r\nHo");
