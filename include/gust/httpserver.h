@@ -376,7 +376,9 @@ GUST_EXTERN int gust_http_server_shutdown(gust_http_server *srv, double timeout,
                                           gust_future **out);
 
 /* Closes every connection at once and frees the server (delegates get
- * on_connection_close). NULL is a no-op. */
+ * on_connection_close). May be called from the server's own callbacks
+ * (a handler that stops its server): the server then stops listening at
+ * once and is freed when that callback returns. NULL is a no-op. */
 GUST_EXTERN void gust_http_server_free(gust_http_server *srv);
 
 #ifdef __cplusplus

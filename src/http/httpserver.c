@@ -141,6 +141,11 @@ struct gust_http_server {
   gust_buf in_pool[POOL_MAX];
   size_t n_in_pool;
 
+  /* gust_http_server_free() from one of our callbacks waits until the
+   * outermost of them returns */
+  unsigned busy;
+  int free_pending;
+
   int shutting_down;
   gust_future *shutdown_f;
   int shutdown_timer_armed;
@@ -321,12 +326,26 @@ static void conn_teardown(gust__http_conn *c) {
   conn_unref(c);
 }
 
+static void server_free_now(gust_http_server *srv);
+
+/* Around code that calls the application: a free asked for meanwhile
+ * happens when the outermost such call returns. */
+static void srv_enter(gust_http_server *srv) { srv->busy++; }
+
+static void srv_leave(gust_http_server *srv) {
+  if (--srv->busy == 0 && srv->free_pending)
+    server_free_now(srv);
+}
+
 static void on_stream_close(gust_iostream *s, void *ud) {
   gust__http_conn *c = ud;
+  gust_http_server *srv = c->srv;
   GUST__UNUSED(s);
+  srv_enter(srv);
   c->refs++;
   conn_teardown(c);
   conn_unref(c);
+  srv_leave(srv);
 }
 
 /* Closes the stream now (unsent bytes are dropped); teardown follows from
@@ -681,10 +700,12 @@ static void on_end(gust__http_conn *c) {
 /* Pulls events until the state machine needs bytes, waits, or the
  * connection ends. */
 static void drive(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
   gust_h1_event ev;
   int rc;
   if (c->in_drive || c->dead || c->h1 == NULL)
     return;
+  srv_enter(srv);
   c->in_drive = 1;
   c->refs++;
   for (;;) {
@@ -790,6 +811,7 @@ out:
     park(c, 2);
   }
   conn_unref(c);
+  srv_leave(srv);
 }
 
 /* Resumes reading once the response finished outside of drive(). */
@@ -1354,9 +1376,20 @@ int gust_http_server_shutdown(gust_http_server *srv, double timeout,
 }
 
 void gust_http_server_free(gust_http_server *srv) {
-  if (srv == NULL)
+  if (srv == NULL || srv->free_pending)
     return;
   gust_http_server_stop(srv);
+  if (srv->busy != 0) {
+    /* called from one of our callbacks: the connection being served is on
+     * the stack; finish when it returns */
+    srv->free_pending = 1;
+    return;
+  }
+  server_free_now(srv);
+}
+
+static void server_free_now(gust_http_server *srv) {
+  srv->free_pending = 1; /* a delegate's on_connection_close may call free */
   while (srv->conns != NULL) {
     gust__http_conn *c = srv->conns;
     c->refs++;

@@ -223,6 +223,7 @@ typedef struct app {
   gust_iostream *detached;
   gust_buf rest;
   gust_http_request *held; /* a reference kept to answer later */
+  gust_http_server *held_srv;
   int closes;
   void (*fin)(gust_http_request *req, struct app *a); /* custom answer */
   int fin_rc; /* what the custom answer's last call returned */
@@ -1173,6 +1174,74 @@ static void t_park(void) {
   free(a);
 }
 
+/* A request callback that frees its own server. */
+static int freed_in_cb;
+static void cb_free_server(gust_http_request *req, void *ud) {
+  gust_http_server *srv = *(gust_http_server **)ud;
+  gust_http_respond(req, 200, "text/plain", "bye", 3);
+  gust_http_server_free(srv);
+  freed_in_cb++;
+}
+
+static void on_close_free(gust_http_request *req, void *ctx) {
+  app *a = ctx;
+  (void)req;
+  a->closes++;
+  gust_http_server_free(a->held_srv);
+}
+
+static const gust_http_delegate CLOSE_FREE = {NULL, NULL, NULL, on_close_free};
+
+static int start_close_free(gust_http_server *srv, gust_http_request *req,
+                            void *ud, const gust_http_delegate **d,
+                            void **ctx) {
+  (void)srv;
+  (void)req;
+  *d = &CLOSE_FREE;
+  *ctx = ud;
+  return 0;
+}
+
+static void t_free_in_callback(void) {
+  gust_http_server *srv;
+  app *a = app_new();
+  client *c, *other;
+  if (gust_http_server_new_cb(&srv, loop, NULL, cb_free_server, &srv, NULL) !=
+          0 ||
+      gust_http_server_listen(srv, "127.0.0.1", 0, NULL) != 0)
+    bail_out("server");
+  c = cl_open(gust_http_server_port(srv));
+  other = cl_open(gust_http_server_port(srv)); /* idle */
+  t_run_for(loop, 0.05);
+  freed_in_cb = 0;
+  cl_sends(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ok(cl_wait_eof(c, WAIT_LIMIT), "free in callback: the connection closes");
+  is_int(freed_in_cb, 1, "free in callback: the callback ran once");
+  ok(cl_wait_eof(other, WAIT_LIMIT),
+     "free in callback: the other connection closes too");
+  cl_close(c);
+  cl_close(other);
+  t_run_for(loop, 0.02);
+
+  /* from on_connection_close, while the server tears a connection down */
+  if (gust_http_server_new(&srv, loop, NULL, start_close_free, a, NULL) != 0 ||
+      gust_http_server_listen(srv, "127.0.0.1", 0, NULL) != 0)
+    bail_out("server");
+  a->held_srv = srv;
+  c = cl_open(gust_http_server_port(srv));
+  cl_sends(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+  t_run_for(loop, 0.05);
+  cl_close(c);
+  {
+    double until = gust_loop_now(loop) + WAIT_LIMIT;
+    while (a->closes == 0 && gust_loop_now(loop) < until)
+      t_run_for(loop, 0.005);
+  }
+  is_int(a->closes, 1, "free in on_connection_close: ran once, no crash");
+  t_run_for(loop, 0.02);
+  free(a);
+}
+
 static void t_failmem(void) {
   gust_failmem fm;
   unsigned long n;
@@ -1236,6 +1305,7 @@ int main(void) {
   t_run_group("callback_api", &loop, t_callback_api);
   t_run_group("tls", &loop, t_tls);
   t_run_group("park", &loop, t_park);
+  t_run_group("free_in_callback", &loop, t_free_in_callback);
   t_run_group("failmem", &loop, t_failmem);
   tc_remove_certs();
   return done_testing();
