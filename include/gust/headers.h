@@ -50,6 +50,13 @@ GUST_EXTERN void gust_headers_free(gust_headers *h);
 /* Removes every field but keeps the memory for reuse. */
 GUST_EXTERN void gust_headers_clear(gust_headers *h);
 
+/* Makes room for `fields` more fields holding `bytes` more bytes of names
+ * and values, so that adding them allocates nothing (a map filled from a
+ * parsed head is sized once). Returns 0, GUST_ENOMEM or GUST_EOVERFLOW;
+ * the map's contents are unchanged either way. */
+GUST_EXTERN int gust_headers_reserve(gust_headers *h, size_t fields,
+                                     size_t bytes);
+
 /* Returns the number of fields (each value of a repeated name counts). */
 GUST_EXTERN size_t gust_headers_count(const gust_headers *h);
 

@@ -163,6 +163,22 @@ static int grow_entries(gust_headers *h) {
   return 0;
 }
 
+int gust_headers_reserve(gust_headers *h, size_t fields, size_t bytes) {
+  size_t ncap;
+  gust_header_entry_ *n;
+  if (fields > SIZE_MAX / sizeof(*n) - h->count)
+    return GUST_EOVERFLOW;
+  if (h->count + fields > h->cap) {
+    ncap = h->count + fields;
+    n = gust__realloc(h->arena.mem, h->entries, ncap * sizeof(*n));
+    if (n == NULL)
+      return GUST_ENOMEM;
+    h->entries = n;
+    h->cap = ncap;
+  }
+  return bytes != 0 ? gust_buf_reserve(&h->arena, bytes) : 0;
+}
+
 int gust_headers_add(gust_headers *h, const char *name, size_t name_len,
                      const char *value, size_t value_len) {
   gust_header_entry_ e;

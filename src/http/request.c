@@ -329,13 +329,18 @@ static int xheaders_proto(gust_http_request *req, gust_buf *tmp,
 }
 
 /* Appends `len` bytes and a NUL, recording the start offset. */
+/* Appends the bytes and a NUL; *off gets where they start. */
 static int put_str(gust_buf *b, size_t *off, const void *p, size_t len) {
-  int rc;
+  uint8_t *t;
+  int rc = gust_buf_reserve(b, len + 1);
+  if (rc != 0)
+    return rc;
   *off = b->len;
-  rc = gust_buf_append(b, p, len);
-  if (rc == 0)
-    rc = gust_buf_append_byte(b, 0);
-  return rc;
+  t = gust_buf_tail(b);
+  if (len != 0)
+    memcpy(t, p, len);
+  t[len] = 0;
+  return gust_buf_commit(b, len + 1);
 }
 
 /* Tornado's split_host_and_port on the lowercased host: "^(.+):(\d+)$"
@@ -478,7 +483,13 @@ int gust__http_request_new(gust_http_request **out, const gust_mem *mem,
   args_init(&req->body_args, mem);
   args_init(&req->all_args, mem);
   gust_buf_init(&req->file_bytes, mem);
-  for (i = 0, rc = 0; i < head->nfields && rc == 0; i++) {
+  {
+    size_t bytes = 0;
+    for (i = 0; i < head->nfields; i++)
+      bytes += head->fields[i].name.len + head->fields[i].value.len;
+    rc = gust_headers_reserve(&req->headers, head->nfields, bytes);
+  }
+  for (i = 0; i < head->nfields && rc == 0; i++) {
     const gust_h1_field *f = &head->fields[i];
     rc = gust_headers_add(&req->headers, (const char *)f->name.ptr, f->name.len,
                           (const char *)f->value.ptr, f->value.len);

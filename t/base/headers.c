@@ -350,6 +350,33 @@ static uint8_t *map_big_value(size_t total) {
 #endif
 
 int main(void) {
+  if (tap_group("headers: reserve")) {
+    gust_failmem fm;
+    gust_headers h;
+    unsigned long before;
+    gust_failmem_init(&fm, NULL);
+    gust_headers_init(&h, &fm.mem);
+    is_int(gust_headers_reserve(&h, 3, 3 + 5 + 6 + 3 + 4 + 1), 0,
+           "reserve: room for three fields");
+    before = fm.count;
+    ok(gust_headers_add(&h, "Host", 4, "a.b", 3) == 0 &&
+           gust_headers_add(&h, "Accept", 6, "*/*", 3) == 0 &&
+           gust_headers_add(&h, "X-Y", 3, "z", 1) == 0,
+       "reserve: the three fields are added");
+    is_int((long long)(fm.count - before), 0,
+           "reserve: adding them allocates nothing");
+    is_int((long long)gust_headers_count(&h), 3, "reserve: count 3");
+    is_int(gust_headers_reserve(&h, 0, 0), 0, "reserve: nothing is fine");
+    fm.fail_at = fm.count + 1;
+    is_int(gust_headers_reserve(&h, 100, 0), GUST_ENOMEM,
+           "reserve: out of memory is GUST_ENOMEM");
+    is_int((long long)gust_headers_count(&h), 3,
+           "reserve: and the map is unchanged");
+    is_int(gust_headers_reserve(&h, SIZE_MAX / 2, 0), GUST_EOVERFLOW,
+           "reserve: an absurd count is GUST_EOVERFLOW");
+    gust_headers_free(&h);
+    is_int((long long)fm.live_blocks, 0, "reserve: nothing leaked");
+  }
   if (tap_group("headers: empty map")) {
     gust_failmem fm;
     gust_headers h;
