@@ -80,8 +80,15 @@ int main(void) {
   int refused = 0;
   while (now_sec() < end) {
     int fd = conn_open(s.port);
+    if (fd < 0 && errno == ECONNRESET) {
+      /* in the listener's queue as it closed: try again */
+      usleep(20000);
+      continue;
+    }
     if (fd < 0) {
       refused = errno == ECONNREFUSED;
+      if (!refused)
+        diag("connect after SIGTERM: %s", strerror(errno));
       break;
     }
     close(fd);
