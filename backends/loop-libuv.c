@@ -1,6 +1,9 @@
 /* Event loop backend over libuv (uv_tcp_t streams, uv_timer_t, uv_async_t). */
 #include "config.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
 #include <uv.h>
 
 #include "../src/async/loop_int.h"
@@ -83,11 +86,31 @@ static void uvb_on_async(uv_async_t *h) {
     uvb_set_ready(b->loop, 1);
 }
 
+/* libuv writes with write(2)/writev(2), which raise SIGPIPE when the peer
+ * is gone: a reset by any client would kill the process. gust's own writes
+ * use MSG_NOSIGNAL, but libuv's (the rest of a partial write) cannot, so
+ * SIGPIPE is ignored while it has its default action, as libuv-based
+ * runtimes do; an application's own handler or SIG_IGN is left alone. */
+static void uvb_ignore_sigpipe(void) {
+  static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+  struct sigaction sa;
+  pthread_mutex_lock(&once);
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
+      !(sa.sa_flags & SA_SIGINFO)) {
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+  }
+  pthread_mutex_unlock(&once);
+}
+
 static int uvb_init(gust_loop *loop, void *native) {
   uvb *b = gust__calloc(loop->mem, 1, sizeof(*b));
   int rc;
   if (b == NULL)
     return GUST_ENOMEM;
+  uvb_ignore_sigpipe();
   b->mem = loop->mem;
   b->loop = loop;
   if (native != NULL) {

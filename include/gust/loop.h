@@ -443,7 +443,8 @@ GUST_EXTERN int gust_tcp_write(gust_tcp *tcp, const gust_vec *vec, size_t n,
  * caller), GUST_EAGAIN when nothing can be written now (the socket buffer
  * is full, or writes queued by gust_tcp_write() are still pending, which
  * keeps the byte order), GUST_EINVAL, GUST_ESTATE (not connected, shut
- * down or closing) or the socket's error (GUST_EPIPE, GUST_ECONNRESET...).
+ * down or closing) or the socket's error (GUST_ECONNRESET when the peer is
+ * gone, ...).
  * Never raises SIGPIPE. */
 GUST_EXTERN gust_ssize gust_tcp_try_write(gust_tcp *tcp, const gust_vec *vec,
                                           size_t n);

@@ -1086,6 +1086,15 @@ static int send_chunk(gust_iostream *s, const void *data, size_t len) {
   v.base = (void *)(uintptr_t)data;
   v.len = len;
   sent = gust_tcp_try_write(s->tcp, &v, 1);
+  if (sent < 0 && sent != GUST_EAGAIN && sent != GUST_ESTATE) {
+    /* the socket failed (peer gone): as a failed queued write would, but
+     * without handing the bytes to a backend that would try again */
+    if (!quiet_error((int)sent))
+      gust_log(GUST_LOG_GENERAL, GUST_LOG_WARNING, "Write error on %d: %s",
+               gust_tcp_fd(s->tcp), gust_strerror((int)sent));
+    do_close(s, (int)sent, NULL);
+    return 0;
+  }
   if (sent > 0) {
     data = (const uint8_t *)data + sent;
     len -= (size_t)sent;

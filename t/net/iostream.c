@@ -7,6 +7,7 @@
 
 #include <gust/iostream.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -877,6 +878,52 @@ static void test_reset(int tls) {
   ok(free_pair(&p), "%s: no leak", name);
 }
 
+static int stream_closed(void *ud) { return gust_iostream_closed(ud); }
+
+/* Writing to a peer that reset never kills the process with SIGPIPE, even
+ * with SIGPIPE at its default action: gust's writes use MSG_NOSIGNAL, and
+ * the libuv backend (whose own writes cannot) ignores SIGPIPE left at its
+ * default. */
+static void test_sigpipe(void) {
+  static uint8_t chunk[65536];
+  struct sigaction old, dfl, cur;
+  struct linger lg = {1, 0};
+  gust_loop *l2;
+  pair p;
+  gust_future *f = NULL;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGPIPE, &dfl, &old);
+  if (gust_loop_new(&l2, NULL) != 0)
+    bail_out("cannot create a loop");
+  sigaction(SIGPIPE, NULL, &cur);
+  if (strcmp(gust_loop_backend_name(), "libuv") == 0)
+    ok(cur.sa_handler == SIG_IGN,
+       "sigpipe: the libuv backend ignores SIGPIPE left at its default");
+  else
+    ok(cur.sa_handler == SIG_DFL,
+       "sigpipe: the libev backend leaves SIGPIPE alone");
+  gust_loop_free(l2);
+  sigaction(SIGPIPE, &dfl, NULL);
+  make_pair(&p, 0, NULL, NULL);
+  gust_iostream_read_bytes(p.s, 1, 0, &f);
+  if (setsockopt(gust_tcp_fd(gust_iostream_tcp(p.c)), SOL_SOCKET, SO_LINGER,
+                 &lg, sizeof(lg)) != 0)
+    diag("SO_LINGER failed");
+  gust_iostream_close(p.c);
+  ok(wait_fut(f) == 0 && gust_future_error(f) == GUST_ECLOSED,
+     "sigpipe: the server sees the reset");
+  gust_future_unref(f);
+  gust_iostream_write(p.s, chunk, sizeof(chunk), NULL);
+  gust_iostream_write(p.s, chunk, sizeof(chunk), NULL);
+  run_until(stream_closed, p.s);
+  ok(gust_iostream_closed(p.s),
+     "sigpipe: writing to the reset peer closed the stream, and we live");
+  free_pair(&p);
+  sigaction(SIGPIPE, &old, NULL);
+}
+
 static void test_max_buffer(int tls) {
   const char *name = tls ? "tls" : "plain";
   gust_iostream_opts o = {4096, 0, 0};
@@ -1095,6 +1142,8 @@ int main(void) {
   }
   if (tap_group("start_tls"))
     test_start_tls();
+  if (tap_group("sigpipe"))
+    test_sigpipe();
   if (tap_group("close")) {
     test_close_pending(0);
     test_close_pending(1);
