@@ -227,7 +227,7 @@ static void park(gust__http_conn *c, size_t refs) {
   put_in(c);
   gust__iostream_trim(c->stream);
   if (c->parkable && c->refs == refs && !c->srv->shutting_down &&
-      c->close_cb == NULL)
+      c->close_cb == NULL && gust_iostream_tls(c->stream) == NULL)
     park_conn(c);
 }
 

@@ -1136,7 +1136,12 @@ static void t_park(void) {
   /* the peer leaves while parked */
   cl_close(c[5]);
   c[5] = NULL;
-  t_run_for(loop, 0.2);
+  {
+    double until = gust_loop_now(loop) + WAIT_LIMIT;
+    while (gust_http_server_connection_count(srv) != N &&
+           gust_loop_now(loop) < until)
+      t_run_for(loop, 0.005);
+  }
   is_int((long long)gust_http_server_connection_count(srv), N,
          "park: a parked connection whose peer left is gone");
   /* shutdown closes parked connections at once */
@@ -1197,6 +1202,7 @@ static int start_close_free(gust_http_server *srv, gust_http_request *req,
                             void **ctx) {
   (void)srv;
   (void)req;
+  ((app *)ud)->nreq++;
   *d = &CLOSE_FREE;
   *ctx = ud;
   return 0;
@@ -1230,7 +1236,11 @@ static void t_free_in_callback(void) {
   a->held_srv = srv;
   c = cl_open(gust_http_server_port(srv));
   cl_sends(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
-  t_run_for(loop, 0.05);
+  {
+    double until = gust_loop_now(loop) + WAIT_LIMIT;
+    while (a->nreq == 0 && gust_loop_now(loop) < until)
+      t_run_for(loop, 0.005);
+  }
   cl_close(c);
   {
     double until = gust_loop_now(loop) + WAIT_LIMIT;
