@@ -294,6 +294,19 @@ static void release_request(gust__http_conn *c, int closed) {
   c->ctx = NULL;
 }
 
+/* Takes the record out of the server's list of connections. */
+static void conn_unlink(gust__http_conn *c) {
+  gust_http_server *srv = c->srv;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  c->prev = c->next = NULL;
+  srv->nconns--;
+}
+
 /* Final teardown (stream closed or detached). */
 static void conn_teardown(gust__http_conn *c) {
   gust_http_server *srv = c->srv;
@@ -306,14 +319,7 @@ static void conn_teardown(gust__http_conn *c) {
     /* its done callback holds a reference and sees `dead` */
     c->wait = NULL;
   }
-  if (c->prev != NULL)
-    c->prev->next = c->next;
-  else
-    srv->conns = c->next;
-  if (c->next != NULL)
-    c->next->prev = c->prev;
-  c->prev = c->next = NULL;
-  srv->nconns--;
+  conn_unlink(c);
   put_h1(c);
   if (c->stream != NULL) {
     gust_iostream_set_close_callback(c->stream, NULL, NULL);
@@ -1239,18 +1245,10 @@ static void park_read(gust_tcp *tcp, gust_ssize nread, const gust_vec *buf) {
 /* The record of a connection just parked: out of the server's list; it
  * and its emptied stream become a spare once nobody holds it. */
 static void conn_retire(gust__http_conn *c) {
-  gust_http_server *srv = c->srv;
   c->dead = 1;
   c->closing = 1;
   c->spare = 1;
-  if (c->prev != NULL)
-    c->prev->next = c->next;
-  else
-    srv->conns = c->next;
-  if (c->next != NULL)
-    c->next->prev = c->prev;
-  c->prev = c->next = NULL;
-  srv->nconns--;
+  conn_unlink(c);
   gust_future_unref(c->rfut);
   c->rfut = NULL;
   conn_unref(c);

@@ -1081,8 +1081,8 @@ static int send_chunk(gust_iostream *s, const void *data, size_t len) {
   gust_ssize sent;
   int rc;
   /* Nothing queued: the kernel usually takes it all at once, with no copy,
-   * no queued write and no readiness watcher. Errors are left to the
-   * queued write, which reports them as before. */
+   * no queued write and no readiness watcher. What it does not take is
+   * queued below; a socket error closes the stream here. */
   v.base = (void *)(uintptr_t)data;
   v.len = len;
   sent = gust_tcp_try_write(s->tcp, &v, 1);
