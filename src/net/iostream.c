@@ -1403,51 +1403,33 @@ int gust__iostream_adopt_reading(gust_iostream **out, gust_tcp *tcp,
 }
 
 int gust__iostream_reattach(gust_iostream *s, gust_tcp *tcp) {
-  const gust_mem *mem;
-  gust_iostream_opts opts;
-  size_t max_buffer, max_write, chunk, wf_cap;
-  wfut *wf;
-  pcre2_general_context *pgen;
-  pcre2_compile_context *pcomp;
-  pcre2_match_context *pmatch;
-  gust_buf rbuf, wpend;
+  gust_iostream keep;
   if (s == NULL || tcp == NULL || !s->closed || s->tcp != NULL || s->tcp_open ||
       s->busy != 0 || s->user_refs != 1 || s->tls != NULL || s->wf_n != 0 ||
       s->rkind != R_NONE || s->hsf != NULL || s->stf != NULL)
     return GUST_ESTATE;
   /* Keep the allocations and the settings; everything else starts over
    * as in a new stream (zero, as calloc left it). */
-  mem = s->mem;
-  opts = s->opts;
-  max_buffer = s->max_buffer;
-  max_write = s->max_write;
-  chunk = s->chunk;
-  wf = s->wf;
-  wf_cap = s->wf_cap;
-  pgen = s->pgen;
-  pcomp = s->pcomp;
-  pmatch = s->pmatch;
-  rbuf = s->rbuf;
-  wpend = s->wpend;
-  gust_buf_clear(&rbuf);
-  gust_buf_clear(&wpend);
-  gust__free(mem, s->errmsg);
-  gust__free(mem, s->tlsin);
+  keep = *s;
+  gust__free(keep.mem, keep.errmsg);
+  gust__free(keep.mem, keep.tlsin);
   memset(s, 0, sizeof(*s));
-  s->mem = mem;
+  s->mem = keep.mem;
   s->loop = gust_tcp_loop(tcp);
   s->tcp = tcp;
-  s->opts = opts;
-  s->max_buffer = max_buffer;
-  s->max_write = max_write;
-  s->chunk = chunk;
-  s->wf = wf;
-  s->wf_cap = wf_cap;
-  s->pgen = pgen;
-  s->pcomp = pcomp;
-  s->pmatch = pmatch;
-  s->rbuf = rbuf;
-  s->wpend = wpend;
+  s->opts = keep.opts;
+  s->max_buffer = keep.max_buffer;
+  s->max_write = keep.max_write;
+  s->chunk = keep.chunk;
+  s->wf = keep.wf;
+  s->wf_cap = keep.wf_cap;
+  s->pgen = keep.pgen;
+  s->pcomp = keep.pcomp;
+  s->pmatch = keep.pmatch;
+  s->rbuf = keep.rbuf;
+  s->wpend = keep.wpend;
+  gust_buf_clear(&s->rbuf);
+  gust_buf_clear(&s->wpend);
   s->user_refs = 1;
   stream_adopt(s);
   gust__tcp_set_reader(tcp, on_alloc, on_read, s);

@@ -460,6 +460,17 @@ static size_t gz(const void *data, size_t len, uint8_t *out, size_t cap) {
   return total;
 }
 
+/* POST / with a gzip-coded body of `zl` bytes, framed by Content-Length. */
+static void send_gzip_post(client *c, const uint8_t *z, size_t zl) {
+  char head[256];
+  snprintf(head, sizeof(head),
+           "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+           "Content-Length: %zu\r\n\r\n",
+           zl);
+  cl_sends(c, head);
+  cl_send(c, z, zl);
+}
+
 static void t_gzip(void) {
   static const char body50[] =
       "01234567890123456789012345678901234567890123456789";
@@ -472,12 +483,7 @@ static void t_gzip(void) {
   o.chunk_size = 16;
   o.decompress_request = 1;
   fx_open(&f, &o);
-  snprintf(head, sizeof(head),
-           "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
-           "Content-Length: %zu\r\n\r\n",
-           zl);
-  cl_sends(f.c, head);
-  cl_send(f.c, z, zl);
+  send_gzip_post(f.c, z, zl);
   cl_wait(f.c, 1);
   for (i = 0; i < f.a->nchunks; i++) {
     sum += f.a->chunks[i];
@@ -523,12 +529,7 @@ static void t_gzip(void) {
   /* the decoded total counts against the body limit, per request */
   o.max_body_size = 40;
   fx_open(&f, &o);
-  snprintf(head, sizeof(head),
-           "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
-           "Content-Length: %zu\r\n\r\n",
-           zl);
-  cl_sends(f.c, head);
-  cl_send(f.c, z, zl);
+  send_gzip_post(f.c, z, zl);
   cl_wait(f.c, 0);
   {
     resp r;
@@ -538,8 +539,7 @@ static void t_gzip(void) {
   fx_close(&f);
   fx_open(&f, &o);
   f.a->max_body_override = 64;
-  cl_sends(f.c, head);
-  cl_send(f.c, z, zl);
+  send_gzip_post(f.c, z, zl);
   cl_wait(f.c, 1);
   cmp_mem(f.a->body, f.a->body_len, body50, 50,
           "gzip: set_max_body_size raises the decoded limit too");
@@ -549,12 +549,7 @@ static void t_gzip(void) {
   /* without decompress_request the body passes as is */
   o.decompress_request = 0;
   fx_open(&f, &o);
-  snprintf(head, sizeof(head),
-           "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
-           "Content-Length: %zu\r\n\r\n",
-           zl);
-  cl_sends(f.c, head);
-  cl_send(f.c, z, zl);
+  send_gzip_post(f.c, z, zl);
   cl_wait(f.c, 1);
   cmp_mem(f.a->body, f.a->body_len, z, zl, "no decompress: raw bytes");
   fx_close(&f);
