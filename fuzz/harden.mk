@@ -27,7 +27,7 @@ endif
 # fuzz/TARGET.dict, else the module's, for libFuzzer and AFL++ alike).
 EXTRA_DIST += fuzz/cookie.dict fuzz/form.dict fuzz/multipart.dict \
 	fuzz/signed.dict fuzz/headers.dict fuzz/gzip_decode.dict \
-	fuzz/tls_server.dict
+	fuzz/tls_server.dict fuzz/urlsplit.dict
 EXTRA_DIST += scripts/deps/harden.list
 
 # Allocation-failure torture of the Sans-IO objects over whole exchanges

@@ -43,6 +43,75 @@ GUST_EXTERN int gust_url_unescape(const uint8_t *s, size_t n, int plus,
                                   gust_buf *out);
 
 /* ------------------------------------------------------------------ */
+/* URLs (RFC 3986)                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Which optional components a split URL has (an empty query "?" is
+ * present, an absent one is not). */
+enum {
+  GUST_URL_HAS_SCHEME = 1u << 0,
+  GUST_URL_HAS_AUTHORITY = 1u << 1, /* "//" followed */
+  GUST_URL_HAS_USERINFO = 1u << 2,
+  GUST_URL_HAS_PORT = 1u << 3,
+  GUST_URL_HAS_QUERY = 1u << 4,
+  GUST_URL_HAS_FRAGMENT = 1u << 5
+};
+
+/* The components of a URI reference, as slices of the input (nothing is
+ * decoded or case-folded). `host` of an IP literal is given without its
+ * brackets ("::1" for "[::1]"). `port` is 0..65535 with
+ * GUST_URL_HAS_PORT, else -1 (an empty port, "http://h:/", counts as
+ * absent, as RFC 3986 allows). */
+typedef struct gust_url {
+  unsigned flags; /* GUST_URL_HAS_* */
+  gust_slice scheme;
+  gust_slice userinfo;
+  gust_slice host;
+  int port;
+  gust_slice path; /* may be empty */
+  gust_slice query;
+  gust_slice fragment;
+} gust_url;
+
+/* Splits the URI reference `s` (`len` bytes; absolute, or relative such
+ * as "/a?b" or "../c") per RFC 3986 section 3 into *u, whose slices
+ * borrow `s` (an absent component is {NULL, 0}). A scheme ends at a ':'
+ * that comes before any '/', '?' or '#'; an authority follows "//" up to
+ * the next '/', '?' or '#', and its userinfo ends at its last '@'. Checks
+ * what the generic syntax fixes, strictly in the authority:
+ *  - no byte outside VCHAR (no space, control, or byte >= 0x80), and every
+ *    '%' starts a two-hex-digit escape;
+ *  - the scheme is a letter, then letters, digits, '+', '-' or '.';
+ *  - userinfo and a reg-name host hold only unreserved and sub-delims
+ *    characters and escapes (userinfo also ':' and '@'); the host may be
+ *    empty;
+ *  - an IP literal in brackets is an IPv6 address (IPvFuture "[v1.x]" and
+ *    zone IDs "[fe80::1%25eth0]" are refused);
+ *  - a port is digits only, at most 65535;
+ *  - '[' and ']' appear nowhere else. The path, query and fragment take
+ *    every other VCHAR ('{', '|', '^', a second '#' ...), as browsers
+ *    send them.
+ * Returns 0, GUST_ESYNTAX (malformed; *u undefined) or GUST_EINVAL (`u`
+ * NULL, or `s` NULL with `len` > 0). */
+GUST_EXTERN int gust_url_split(gust_url *u, const char *s, size_t len);
+
+/* Resolves the reference `ref` against the absolute URL `base` (which
+ * must have a scheme) per RFC 3986 section 5.2 (strict: a reference with
+ * a scheme is taken as it is), removing dot segments, and appends the
+ * result to `out`: an HTTP redirect's Location resolved against the
+ * request's URL. The result is recomposed (section 5.3) from the
+ * components as written, the authority copied whole: nothing is decoded
+ * or case-folded, so dot-segment removal is the only normalization. A
+ * path that would start with "//" without an authority gets "/." in front
+ * so that the result splits back the same. The reference's fragment, if
+ * any, is kept; the base's never is. `base` and `ref` must not point into
+ * `out`'s memory. Returns 0, GUST_ESYNTAX (either input malformed, or
+ * `base` not absolute), GUST_EINVAL (a NULL argument, or an input inside
+ * `out`) or a gust_buf error; `out` is unchanged on error. */
+GUST_EXTERN int gust_url_resolve(const char *base, size_t blen,
+                                 const char *ref, size_t rlen, gust_buf *out);
+
+/* ------------------------------------------------------------------ */
 /* Query strings and application/x-www-form-urlencoded bodies           */
 /* ------------------------------------------------------------------ */
 
