@@ -21,5 +21,6 @@
 #include <gust/iostream.h>
 #include <gust/tcp.h>
 #include <gust/httpserver.h>
+#include <gust/httpclient.h>
 
 #endif /* GUST_GUST_H */
