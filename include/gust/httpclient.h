@@ -132,6 +132,10 @@ typedef struct gust_fetch_request {
    * Continue; any other answer is the final response and the body is
    * never sent (the producer never called). */
   int expect_100_continue;
+  /* With expect_100_continue: seconds to wait for the server's answer to
+   * the head before sending the body anyway (for servers that ignore
+   * Expect, as curl does after 1 s); 0 = wait for the answer (Tornado). */
+  double expect_100_timeout;
   size_t max_header_size; /* response head limit: 0 = 65536 */
   uint64_t max_body_size; /* response body limit (decoded size when
                              decompressing): 0 = 104857600 */

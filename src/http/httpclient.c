@@ -120,6 +120,7 @@ struct fetch {
   int follow_redirects, max_redirects, decompress, validate_cert;
   char *ca, *cert, *key, *user, *pass, *agent;
   int expect_100;
+  double expect_100_timeout;
   size_t max_header;
   uint64_t max_body;
   char *orig_url;
@@ -135,6 +136,8 @@ struct fetch {
   conn *c;
   gust_timer timer;
   int timer_armed;
+  gust_timer x100_timer; /* expect_100_timeout */
+  int x100_armed;
   int timer_phase; /* 0 queue, 1 connecting, 2 request */
   double started;  /* gust_loop_now() when the hop left the queue */
   double hop_connect;
@@ -550,6 +553,10 @@ static void timer_stop(fetch *f) {
   if (f->timer_armed) {
     gust_loop_cancel(f->loop, f->timer);
     f->timer_armed = 0;
+  }
+  if (f->x100_armed) {
+    gust_loop_cancel(f->loop, f->x100_timer);
+    f->x100_armed = 0;
   }
 }
 
@@ -1086,6 +1093,17 @@ int gust_fetch_body_write(gust_fetch_body_writer *w, const void *data,
   return flush(c, out);
 }
 
+/* No answer to the head within expect_100_timeout: the body goes. */
+static void on_x100(gust_loop *loop, void *ud) {
+  fetch *f = ud;
+  GUST__UNUSED(loop);
+  f->x100_armed = 0;
+  if (f->state == F_EXCHANGE && f->c != NULL && f->awaiting_100) {
+    f->awaiting_100 = 0;
+    send_body(f);
+  }
+}
+
 /* Sends the request of the hop on its connection. */
 static void send_request(fetch *f) {
   conn *c = f->c;
@@ -1134,8 +1152,17 @@ static void send_request(fetch *f) {
   f->head_sent = 1;
   if (f->expect_100 && (f->has_body || f->producer != NULL)) {
     f->awaiting_100 = 1;
-    if ((rc = flush(c, NULL)) < 0)
+    if ((rc = flush(c, NULL)) < 0) {
       fetch_fail(f, rc, NULL);
+      return;
+    }
+    if (f->expect_100_timeout > 0) {
+      if (gust_loop_call_later(f->loop, f->expect_100_timeout, on_x100, f,
+                               &f->x100_timer) < 0)
+        fetch_fail(f, GUST_ENOMEM, NULL);
+      else
+        f->x100_armed = 1;
+    }
     return;
   }
   send_body(f);
@@ -1290,6 +1317,10 @@ static int on_response(fetch *f, const gust_h1_event *ev) {
   gust_fetch_response *r;
   size_t i;
   int rc;
+  if (f->x100_armed && (ev->status == 100 || ev->status >= 200)) {
+    gust_loop_cancel(f->loop, f->x100_timer);
+    f->x100_armed = 0;
+  }
   if (ev->status < 200) {
     if (ev->status == 100 && f->awaiting_100) {
       f->awaiting_100 = 0;
@@ -1897,6 +1928,7 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
   f->decompress = r->decompress_response;
   f->validate_cert = r->validate_cert;
   f->expect_100 = r->expect_100_continue;
+  f->expect_100_timeout = r->expect_100_timeout > 0 ? r->expect_100_timeout : 0;
   f->max_header = r->max_header_size ? r->max_header_size : DEFAULT_MAX_HEADER;
   f->max_body = r->max_body_size ? r->max_body_size : DEFAULT_MAX_BODY;
   rc = parse_url(f, &msg);

@@ -398,13 +398,15 @@ static void s_expect(pconn *c, int stage, const char *req, size_t len) {
   if (stage == ST_HEAD) {
     if (head_value(req, len, "Expect", v, sizeof(v)) == NULL)
       return;
+    if (strcmp(c->p->arg, "silent") == 0)
+      return; /* a server that ignores Expect: waits for the body */
     if (strcmp(c->p->arg, "403") == 0)
       pc_write(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
     else
       pc_write(c, "HTTP/1.1 100 Continue\r\n\r\n");
     return;
   }
-  if (strcmp(c->p->arg, "100") == 0)
+  if (strcmp(c->p->arg, "100") == 0 || strcmp(c->p->arg, "silent") == 0)
     pc_write(c, OK_RESPONSE);
 }
 
@@ -991,6 +993,33 @@ static void t_expect_continue(void) {
   peer_free(p);
 }
 
+/* expect_100_timeout: a server that ignores Expect gets the body after
+ * the wait, and answers. */
+static void t_expect_timeout(void) {
+  peer *p = peer_new(s_expect, "silent");
+  gust_http_client *c = client_new(0);
+  gust_fetch_request r;
+  gust_future *f;
+  const char *req;
+  size_t n;
+  gust_fetch_request_init(&r, url_at(p->port, "/upload"));
+  r.method = "POST";
+  r.body = "0123456789abcdef";
+  r.body_len = 16;
+  r.expect_100_continue = 1;
+  r.expect_100_timeout = 0.2;
+  f = start(c, &r, "expect timeout");
+  is_200(finish(f, "expect timeout"), "ok", "expect timeout");
+  gust_future_unref(f);
+  req = peer_req(p, 0, &n);
+  ok(n >= 16 && memcmp(req + n - 16, "0123456789abcdef", 16) == 0,
+     "expect timeout: the body went after the wait");
+  ok(req != NULL && strstr(req, "\r\nExpect: 100-continue\r\n") != NULL,
+     "expect timeout: Expect: 100-continue sent");
+  gust_http_client_free(c);
+  peer_free(p);
+}
+
 static void t_informational(void) {
   peer *p =
       peer_new(s_say, "HTTP/1.1 103 Early Hints\r\n"
@@ -1094,6 +1123,7 @@ int main(void) {
   t_run_group("connect_timeout", &loop, t_connect_timeout);
   t_run_group("queue_timeout", &loop, t_queue_timeout);
   t_run_group("expect_continue", &loop, t_expect_continue);
+  t_run_group("expect_timeout", &loop, t_expect_timeout);
   t_run_group("informational", &loop, t_informational);
   t_run_group("free_in_flight", &loop, t_free_in_flight);
   t_run_group("redirect", &loop, t_redirect);
