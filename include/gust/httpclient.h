@@ -126,7 +126,12 @@ typedef struct gust_fetch_request {
   const char *client_key;    /* its key; NULL = in client_cert's file */
   const char *auth_username; /* Basic authentication, with auth_password */
   const char *auth_password;
-  const char *user_agent;        /* NULL = "gust/<version>" */
+  const char *user_agent; /* NULL = "gust/<version>" */
+  /* Sends If-Modified-Since with this time (seconds since the epoch) as
+   * an HTTP-date; < 0 = none (the default). */
+  double if_modified_since;
+  const char *network_interface; /* numeric local address to connect from */
+  int allow_ipv6;                /* 1: IPv6 addresses too; 0: IPv4 only */
   int allow_nonstandard_methods; /* 0 */
   /* Send the head with Expect: 100-continue and the body only after a 100
    * Continue; any other answer is the final response and the body is

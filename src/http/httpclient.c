@@ -118,7 +118,9 @@ struct fetch {
   void *ud;
   double connect_timeout, request_timeout;
   int follow_redirects, max_redirects, decompress, validate_cert;
-  char *ca, *cert, *key, *user, *pass, *agent;
+  char *ca, *cert, *key, *user, *pass, *agent, *iface;
+  double ims;
+  int allow_ipv6;
   int expect_100;
   double expect_100_timeout;
   size_t max_header;
@@ -368,6 +370,8 @@ void gust_fetch_request_init(gust_fetch_request *r, const char *url) {
   r->max_redirects = 5;
   r->decompress_response = 1;
   r->validate_cert = 1;
+  r->if_modified_since = -1;
+  r->allow_ipv6 = 1;
 }
 
 static void fetch_ref(fetch *f) { f->refs++; }
@@ -389,6 +393,7 @@ static void fetch_unref(fetch *f) {
   gust__free(mem, f->user);
   gust__free(mem, f->pass);
   gust__free(mem, f->agent);
+  gust__free(mem, f->iface);
   gust__free(mem, f->orig_url);
   gust__free(mem, f->orig_origin);
   gust__free(mem, f->host);
@@ -958,6 +963,12 @@ static int build_headers(fetch *f, gust_headers *h) {
                    f->agent != NULL ? f->agent : "gust/" GUST_VERSION_STRING);
   if (rc == 0 && f->decompress)
     rc = add_default(h, "Accept-Encoding", "gzip");
+  if (rc == 0 && f->ims >= 0) {
+    char date[GUST_HTTPDATE_SIZE];
+    rc = gust_httpdate_format((int64_t)f->ims, date);
+    if (rc == 0)
+      rc = add_default(h, "If-Modified-Since", date);
+  }
   if (rc == 0 && f->c->cl->opts.no_keep_alive)
     rc = add_default(h, "Connection", "close");
   if (rc == 0 && f->user != NULL && gust_headers_get(h, "Authorization", &v)) {
@@ -1272,6 +1283,8 @@ static void hop_start(fetch *f) {
   o.timeout = f->connect_timeout > 0 ? f->connect_timeout : 0;
   o.tls = f->tls;
   o.server_hostname = f->host;
+  o.source_ip = f->iface;
+  o.family = f->allow_ipv6 ? 0 : 4;
   o.stream = cl->has_stream_opts ? &cl->stream_opts : NULL;
   f->state = F_CONNECTING;
   rc = gust_tcp_client_connect(cl->tcp, f->host, f->port, &o, &f->connect_f);
@@ -1867,6 +1880,7 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
   rc |= copy_opt(f, &f->user, r->auth_username);
   rc |= copy_opt(f, &f->pass, r->auth_password);
   rc |= copy_opt(f, &f->agent, r->user_agent);
+  rc |= copy_opt(f, &f->iface, r->network_interface);
   if (rc != 0) {
     fetch_unref(f);
     return GUST_ENOMEM;
@@ -1927,6 +1941,8 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
   f->max_redirects = r->max_redirects;
   f->decompress = r->decompress_response;
   f->validate_cert = r->validate_cert;
+  f->ims = r->if_modified_since;
+  f->allow_ipv6 = r->allow_ipv6;
   f->expect_100 = r->expect_100_continue;
   f->expect_100_timeout = r->expect_100_timeout > 0 ? r->expect_100_timeout : 0;
   f->max_header = r->max_header_size ? r->max_header_size : DEFAULT_MAX_HEADER;

@@ -84,6 +84,7 @@ static void answer_echo(gust_http_request *req, int status) {
   seen(&h, req, "Transfer-Encoding", "X-Seen-TE");
   seen(&h, req, "Cookie", "X-Seen-Cookie");
   seen(&h, req, "X-Custom", "X-Seen-Custom");
+  seen(&h, req, "If-Modified-Since", "X-Seen-IMS");
   snprintf(port, sizeof(port), "%d",
            gust_addr_port(gust_http_request_peer(req)));
   gust_headers_add_str(&h, "X-Peer-Port", port);
@@ -469,6 +470,29 @@ static void t_post(void) {
     snprintf(host, sizeof(host), "127.0.0.1:%d", S.port);
     is_str(hdr(f, "X-Seen-Host"), host, "URL userinfo: not in Host");
   }
+  gust_future_unref(f);
+
+  /* if_modified_since, network_interface, allow_ipv6 */
+  gust_fetch_request_init(&r, url("/echo"));
+  r.if_modified_since = 784111777;
+  r.network_interface = "127.0.0.1";
+  r.allow_ipv6 = 0;
+  f = run(c, &r);
+  is_str(hdr(f, "X-Seen-IMS"), "Sun, 06 Nov 1994 08:49:37 GMT",
+         "if_modified_since: an HTTP-date");
+  is_int(gust_fetch_response_code(R(f)), 200, "network_interface: 200");
+  gust_future_unref(f);
+  gust_fetch_request_init(&r, url("/echo"));
+  is_str(hdr(f = run(c, &r), "X-Seen-IMS"), "-",
+         "no If-Modified-Since by default");
+  gust_future_unref(f);
+  snprintf(u, sizeof(u), "http://localhost:%d/echo", S.port);
+  gust_fetch_request_init(&r, u);
+  r.network_interface = "192.0.2.1"; /* TEST-NET-1: not a local address */
+  f = run(c, &r);
+  is_int(gust_fetch_response_code(R(f)), 599,
+         "network_interface not local: 599 (%s)",
+         gust_errname(gust_fetch_response_error(R(f))));
   gust_future_unref(f);
 
   /* decompress_response off: no Accept-Encoding */
