@@ -375,6 +375,8 @@ int main(int argc, char **argv) {
   req.follow_redirects = 0;
   req.request_timeout = 0;
   req.allow_nonstandard_methods = 1;
+  /* the body is streamed to its destination: no size limit */
+  req.max_body_size = UINT64_MAX;
   req.header_callback = on_header;
   req.streaming_callback = on_body;
   req.user_data = &st;

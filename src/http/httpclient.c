@@ -90,8 +90,9 @@ struct conn {
   gust_tls_ctx *tls;
   double idle_deadline;
   unsigned idle : 1;
-  unsigned closing : 1; /* we close it */
-  unsigned eof : 1;     /* the stream closed */
+  unsigned closing : 1;      /* we close it */
+  unsigned eof : 1;          /* the stream closed */
+  unsigned eof_deferred : 1; /* ... with bytes to hand over first */
   unsigned in_drive : 1;
 };
 
@@ -160,6 +161,7 @@ struct fetch {
   unsigned reused : 1;
   unsigned retried : 1;
   unsigned zip_pump : 1;
+  unsigned zip_fed : 1; /* body bytes went to the decoder */
   unsigned resp_done : 1; /* END_MESSAGE of the final response */
 };
 
@@ -761,11 +763,26 @@ static void conn_free(conn *c) {
 
 static void on_stream_close(gust_iostream *s, void *ud);
 
+static void on_finish_soon(gust_loop *loop, void *ud);
+static void conn_finish(conn *c);
+
 static void conn_close(conn *c) {
   if (c->closing)
     return;
   c->closing = 1;
   idle_unlink(c);
+  if (c->eof_deferred) {
+    /* its close callback ran already: finish it outside of the caller */
+    if (c->f != NULL) {
+      c->f->c = NULL;
+      c->f = NULL;
+    }
+    if (gust_loop_call_soon(gust_iostream_loop(c->stream), on_finish_soon, c) <
+            0 &&
+        !c->in_drive)
+      conn_finish(c);
+    return;
+  }
   gust_iostream_close(c->stream);
 }
 
@@ -823,16 +840,28 @@ static void arm_idle(gust_http_client *cl) {
 
 static int maybe_retry(fetch *f);
 
-static void on_stream_close(gust_iostream *s, void *ud) {
-  conn *c = ud;
+/* The stream's close callback ran: the connection goes. */
+static void conn_finish(conn *c) {
+  if (c->f != NULL) {
+    c->f->c = NULL;
+    c->f = NULL;
+  }
+  c->closing = 1;
+  c->eof_deferred = 0;
+  gust_iostream_unref(c->stream);
+  c->stream = NULL;
+  conn_free(c);
+}
+
+/* The stream ended (the peer closed, or it failed) in the middle of an
+ * exchange: the state machine sees the end first (a body delimited by the
+ * close ends here), then the fetch fails if it is not complete. */
+static void conn_eof(conn *c) {
   fetch *f = c->f;
+  gust_iostream *s = c->stream;
   int err = gust_iostream_error(s);
-  c->eof = 1;
-  idle_unlink(c);
+  c->eof_deferred = 0;
   if (f != NULL && f->state == F_EXCHANGE && !c->closing) {
-    /* the peer closed (or the stream failed) in the middle of the
-     * exchange: the state machine sees the end first (a body delimited by
-     * the close ends here) */
     fetch_ref(f);
     if (err == 0 || err == GUST_ETLS_TRUNCATED) {
       gust_h1_feed_eof(c->h1, err != 0 ? GUST_H1_EOF_UNCLEAN : 0);
@@ -846,14 +875,28 @@ static void on_stream_close(gust_iostream *s, void *ud) {
     }
     fetch_unref(f);
   }
-  if (c->f != NULL) {
-    c->f->c = NULL;
-    c->f = NULL;
+  conn_finish(c);
+}
+
+static void on_stream_close(gust_iostream *s, void *ud) {
+  conn *c = ud;
+  fetch *f = c->f;
+  c->eof = 1;
+  idle_unlink(c);
+  GUST__UNUSED(s);
+  if (f != NULL && f->state == F_EXCHANGE && !c->closing && f->wait != NULL) {
+    /* The application holds the reads back: bytes that came before the
+     * end (in the stream, or fed and not parsed yet) go first, and the end
+     * is seen once the wait is over (on_wait_done). */
+    c->eof_deferred = 1;
+    return;
   }
-  c->closing = 1;
-  gust_iostream_unref(c->stream);
-  c->stream = NULL;
-  conn_free(c);
+  conn_eof(c);
+}
+
+static void on_finish_soon(gust_loop *loop, void *ud) {
+  GUST__UNUSED(loop);
+  conn_finish(ud);
 }
 
 static void on_data(gust_iostream *s, gust_slice data, void *ud);
@@ -1390,6 +1433,7 @@ static int on_response(fetch *f, const gust_h1_event *ev) {
   if (!f->redirecting && f->decompress) {
     gust_zip_body_free(f->zip);
     f->zip = NULL;
+    f->zip_fed = 0;
     rc = gust_zip_body_start(&f->zip, f->mem, &r->headers, 0, 0, f->max_body);
     if (rc < 0)
       return rc;
@@ -1475,6 +1519,8 @@ static void on_wait_done(gust_future *w, void *ud) {
         drive(c);
         if (f->c == c && f->wait == NULL && !c->closing)
           gust__iostream_set_paused(c->stream, 0);
+        if (f->c == c && f->wait == NULL && c->eof_deferred)
+          conn_eof(c);
       }
     }
   }
@@ -1487,7 +1533,9 @@ static void on_end(fetch *f) {
   conn *c = f->c;
   int reusable = f->req_done && !f->no_body_sent;
   int rc;
-  if (f->zip != NULL && !f->redirecting) {
+  if (f->zip != NULL && !f->redirecting && f->zip_fed) {
+    /* (an empty body with Content-Encoding: gzip, as servers send for
+     * HEAD, 204 or an empty file, is no truncated stream) */
     rc = gust_zip_body_finish(f->zip);
     if (rc < 0) {
       const char *m = gust_zip_body_error(f->zip);
@@ -1626,6 +1674,7 @@ static void drive(conn *c) {
         break;
       fetch_ref(f);
       if (f->zip != NULL) {
+        f->zip_fed = 1;
         rc = gust_zip_body_feed(f->zip, ev.data.ptr, ev.data.len);
         if (rc < 0) {
           fetch_fail(f, rc, gust_zip_body_error(f->zip));

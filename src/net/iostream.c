@@ -353,8 +353,14 @@ static void do_close(gust_iostream *s, int err, const char *msg) {
     gust_tcp_read_stop(tcp);
   s->tcp_reading = 0;
   s->tcp = NULL;
-  /* The pending read: resolved if the buffer satisfies it. */
-  if (s->rkind == R_CLOSE) {
+  /* The pending read: resolved if the buffer satisfies it. A streaming
+   * read whose peer ended while bytes were still buffered (a TLS record
+   * and close_notify decrypted together) gets them first: now, or when
+   * it is resumed if paused, or from the hand-over loop running. */
+  if (s->rkind == R_CLOSE && s->rcb != NULL && s->rbuf.len > 0 && s->eof) {
+    if (!s->rpaused && !s->in_read)
+      try_read(s);
+  } else if (s->rkind == R_CLOSE) {
     finish_read(s, s->rbuf.len);
   } else if (s->rkind != R_NONE) {
     size_t pos = 0;
@@ -514,9 +520,10 @@ static void tls_drain(gust_iostream *s) {
     }
     /* close_notify, or (as Python's suppress_ragged_eofs) a transport that
      * ended without it: both are a plain end of stream. */
-    if (n == 0 || n == GUST_ETLS_TRUNCATED)
+    if (n == 0 || n == GUST_ETLS_TRUNCATED) {
+      s->eof = 1;
       do_close(s, 0, NULL);
-    else
+    } else
       tls_fail(s, (int)n);
     return;
   }
@@ -1332,7 +1339,7 @@ void gust__iostream_set_paused(gust_iostream *s, int paused) {
   if (s->rpaused == paused)
     return;
   s->rpaused = paused;
-  if (s->closed)
+  if (s->closed && !(s->rkind == R_CLOSE && s->rcb != NULL && !paused))
     return;
   s->busy++;
   if (paused)

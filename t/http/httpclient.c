@@ -114,7 +114,8 @@ static void answer_gzip(gust_http_request *req) {
   gust_headers_add_str(&h, "Content-Encoding", "gzip");
   seen(&h, req, "Accept-Encoding", "X-Seen-AE");
   gust_http_response_start(req, 200, NULL, &h, NULL);
-  gust_http_response_write(req, out, (size_t)n, NULL);
+  if (strcmp(gust_http_request_method(req), "HEAD") != 0)
+    gust_http_response_write(req, out, (size_t)n, NULL);
   gust_http_response_finish(req, NULL);
   gust_headers_free(&h);
 }
@@ -171,6 +172,14 @@ static void handler(gust_http_request *req, void *ud) {
     gust_headers_init(&h, NULL);
     gust_headers_add_str(&h, "Location", "/loop");
     gust_http_response_start(req, 302, NULL, &h, NULL);
+    gust_http_response_finish(req, NULL);
+    gust_headers_free(&h);
+  } else if (strcmp(path, "/gzip-empty") == 0) {
+    gust_headers h;
+    gust_headers_init(&h, NULL);
+    gust_headers_add_str(&h, "Content-Encoding", "gzip");
+    gust_headers_add_str(&h, "Content-Length", "0");
+    gust_http_response_start(req, 200, NULL, &h, NULL);
     gust_http_response_finish(req, NULL);
     gust_headers_free(&h);
   } else if (strcmp(path, "/gzip") == 0) {
@@ -847,6 +856,16 @@ static void t_gzip(void) {
   ok(b.len > 10 && b.len < 60 && b.ptr[0] == 0x1f && b.ptr[1] == 0x8b,
      "no decompression: raw gzip bytes");
   is_str(hdr(f, "Content-Encoding"), "gzip", "no decompression: header kept");
+  gust_future_unref(f);
+  /* an empty body announced as gzip (HEAD, empty files) */
+  f = get(c, url("/gzip-empty"));
+  is_int(gust_fetch_response_code(R(f)), 200, "empty gzip body: 200");
+  is_int(gust_fetch_response_body(R(f)).len, 0, "empty gzip body: empty");
+  gust_future_unref(f);
+  gust_fetch_request_init(&r, url("/gzip"));
+  r.method = "HEAD";
+  f = run(c, &r);
+  is_int(gust_fetch_response_code(R(f)), 200, "HEAD of a gzip body: 200");
   gust_future_unref(f);
   /* a decoded size over max_body_size */
   gust_fetch_request_init(&r, url("/gzip"));
