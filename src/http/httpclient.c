@@ -161,7 +161,7 @@ struct fetch {
   unsigned reused : 1;
   unsigned retried : 1;
   unsigned zip_pump : 1;
-  unsigned zip_fed : 1; /* body bytes went to the decoder */
+  unsigned zip_fed : 1;   /* body bytes went to the decoder */
   unsigned resp_done : 1; /* END_MESSAGE of the final response */
 };
 
@@ -643,21 +643,38 @@ static void fetch_fail(fetch *f, int code, const char *msg) {
   fetch_end(f);
 }
 
+/* The application cancelled the future: the request stops here, its
+ * connection is closed and its slot freed. */
+static void fetch_abort(fetch *f) {
+  if (f->state == F_DONE)
+    return;
+  timer_stop(f);
+  if (f->c != NULL)
+    conn_release(f, 0);
+  if (f->connect_f != NULL) {
+    gust_future_unref(f->connect_f);
+    f->connect_f = NULL;
+  }
+  fetch_detach_client(f);
+  f->state = F_DONE;
+}
+
+/* After a callback of the application: 1 if it cancelled the fetch (which
+ * is then aborted at once rather than on its future's done callback). */
+static int cancelled(fetch *f) {
+  if (f->state == F_DONE)
+    return 1;
+  if (f->fut != NULL && gust_future_cancelled(f->fut)) {
+    fetch_abort(f);
+    return 1;
+  }
+  return 0;
+}
+
 static void on_fut_done(gust_future *fut, void *ud) {
   fetch *f = ud;
   GUST__UNUSED(fut);
-  if (f->state != F_DONE) {
-    /* cancelled by the application: abort the request */
-    timer_stop(f);
-    if (f->c != NULL)
-      conn_release(f, 0);
-    if (f->connect_f != NULL) {
-      gust_future_unref(f->connect_f);
-      f->connect_f = NULL;
-    }
-    fetch_detach_client(f);
-    f->state = F_DONE;
-  }
+  fetch_abort(f); /* cancelled by the application, if not done */
   gust_future_unref(f->fut);
   f->fut = NULL;
   fetch_unref(f);
@@ -1060,7 +1077,7 @@ static void send_body(fetch *f) {
     f->writer.f = f;
     fetch_ref(f);
     rc = f->producer(&f->writer, f->ud, &done);
-    if (f->state == F_DONE || f->c != c) {
+    if (cancelled(f) || f->c != c) {
       if (done != NULL)
         gust_future_unref(done);
       fetch_unref(f);
@@ -1423,7 +1440,7 @@ static int on_response(fetch *f, const gust_h1_event *ev) {
   f->redirecting = (unsigned)redirect_wanted(f, ev->status, ev);
   if (f->header_cb != NULL) {
     rc = f->header_cb(r, f->ud);
-    if (f->state != F_EXCHANGE)
+    if (cancelled(f) || f->state != F_EXCHANGE)
       return 1;
     if (rc < 0) {
       fetch_fail(f, rc, "header_callback failed");
@@ -1457,7 +1474,7 @@ static int deliver(fetch *f, const void *p, size_t n) {
     return 0;
   }
   rc = f->stream_cb(p, n, f->ud, &wait);
-  if (f->state != F_EXCHANGE) {
+  if (cancelled(f) || f->state != F_EXCHANGE) {
     if (wait != NULL)
       gust_future_unref(wait);
     return GUST_ECLOSED;

@@ -885,8 +885,10 @@ typedef struct sink {
   int bad;
   int heads;
   int head_code;
-  int fail_at; /* piece number whose callback fails (0 = never) */
-  int waits;   /* pieces answered with a sleep future */
+  int fail_at;   /* piece number whose callback fails (0 = never) */
+  int waits;     /* pieces answered with a sleep future */
+  int cancel_at; /* piece number whose callback cancels the fetch */
+  gust_future *fut;
 } sink;
 
 static int on_piece(const void *data, size_t len, void *ud, gust_future **w) {
@@ -900,6 +902,8 @@ static int on_piece(const void *data, size_t len, void *ud, gust_future **w) {
   s->pieces++;
   if (s->fail_at != 0 && s->pieces == s->fail_at)
     return GUST_EINVAL;
+  if (s->cancel_at != 0 && s->pieces == s->cancel_at)
+    gust_future_cancel(s->fut);
   if (s->waits > 0 && s->pieces % 4 == 0) {
     s->waits--;
     if (gust_future_sleep(w, loop, 0.001, NULL) != 0)
@@ -956,6 +960,22 @@ static void t_streaming(void) {
   f = get(c, url("/hello"));
   is_int(gust_fetch_response_code(R(f)), 200, "after errors: next ok");
   gust_future_unref(f);
+
+  /* cancelled from inside the streaming callback: no more pieces */
+  memset(&s, 0, sizeof(s));
+  s.cancel_at = 2;
+  if (gust_http_client_fetch(c, &r, &s.fut) != 0)
+    bail_out("fetch");
+  t_run_future(s.fut);
+  ok(gust_future_cancelled(s.fut), "cancel in the callback: cancelled");
+  t_run_for(loop, 0.05);
+  is_int(s.pieces, 2, "cancel in the callback: no piece after it");
+  {
+    gust_http_client_stats st;
+    gust_http_client_stats_get(c, &st);
+    is_int(st.active, 0, "cancel in the callback: slot freed");
+  }
+  gust_future_unref(s.fut);
 
   /* a body over max_body_size */
   gust_fetch_request_init(&r, url("/big?n=100000"));
