@@ -236,7 +236,7 @@ static int gtls_conn_new(gust_tls *tls) {
   if (ctx->role == GUST_TLS_SERVER)
     flags |= GNUTLS_SERVER | (ctx->resumption ? 0 : GNUTLS_NO_TICKETS);
   else
-    flags |= GNUTLS_CLIENT;
+    flags |= GNUTLS_CLIENT | (ctx->resumption ? 0 : GNUTLS_NO_TICKETS);
   r = gnutls_init(&s, flags);
   if (r < 0) {
     gust__tls_set_msg(tls->errmsg, "%s", gnutls_strerror(r));
@@ -366,6 +366,29 @@ static int nomem_check(gust_tls *tls, int rc) {
   return rc;
 }
 
+/* Client: hands the session to the context's cache once it can be
+ * resumed: after a TLS 1.2 handshake, or once a TLS 1.3 ticket came. */
+static void store_session(gust_tls *tls) {
+  gnutls_session_t s = tls->be;
+  gnutls_datum_t d;
+  if (tls->sess_stored || tls->ctx->role != GUST_TLS_CLIENT ||
+      !tls->ctx->resumption)
+    return;
+  if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 &&
+      !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
+    return;
+  if (gnutls_session_get_data2(s, &d) == 0) {
+    gust__tls_session_store(tls, d.data, d.size);
+    gnutls_free(d.data);
+  }
+  tls->sess_stored = 1;
+}
+
+static int gtls_session_import(gust_tls *tls, const uint8_t *data, size_t len) {
+  int r = gnutls_session_set_data((gnutls_session_t)tls->be, data, len);
+  return r == GNUTLS_E_MEMORY_ERROR ? GUST_ENOMEM : 0;
+}
+
 /* Records what the handshake agreed; GUST_ENOMEM if it cannot be kept. */
 static int fill_info(gust_tls *tls) {
   gnutls_session_t s = tls->be;
@@ -431,8 +454,10 @@ static int gtls_handshake(gust_tls *tls) {
   do {
     r = gnutls_handshake(s);
   } while (r < 0 && r != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(r));
-  if (r == 0)
+  if (r == 0) {
+    store_session(tls);
     return nomem_check(tls, fill_info(tls));
+  }
   return nomem_check(tls, map_error(tls, r));
 }
 
@@ -445,6 +470,7 @@ static gust_ssize gtls_read(gust_tls *tls, uint8_t *buf, size_t cap) {
     r = gnutls_record_recv(s, buf, cap);
     if (tls->be_nomem)
       return nomem_check(tls, GUST_EAGAIN);
+    store_session(tls);
     if (r >= 0)
       return (gust_ssize)r;
     /* After a post-handshake message (a session ticket) GnuTLS answers
@@ -502,6 +528,7 @@ const gust__tls_vtable gust__tls_backend = {
     .conn_new = gtls_conn_new,
     .conn_free = gtls_conn_free,
     .handshake = gtls_handshake,
+    .session_import = gtls_session_import,
     .read = gtls_read,
     .write = gtls_write,
     .shutdown = gtls_shutdown,

@@ -214,6 +214,36 @@ static int alpn_select(SSL *ssl, const unsigned char **out,
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+/* Client: a resumable session (after a TLS 1.2 handshake, or a TLS 1.3
+ * ticket) goes to the context's cache, serialized. */
+static int new_session(SSL *ssl, SSL_SESSION *sess) {
+  gust_tls *tls = SSL_get_app_data(ssl);
+  int len;
+  if (tls == NULL || !SSL_SESSION_is_resumable(sess))
+    return 0;
+  len = i2d_SSL_SESSION(sess, NULL);
+  if (len > 0 && len <= 65536) {
+    uint8_t *buf = gust__malloc(tls->mem, (size_t)len), *p = buf;
+    if (buf != NULL && i2d_SSL_SESSION(sess, &p) == len)
+      gust__tls_session_store(tls, buf, (size_t)len);
+    gust__free(tls->mem, buf);
+  }
+  ERR_clear_error();
+  return 0; /* the session is not kept by reference */
+}
+
+static int ossl_session_import(gust_tls *tls, const uint8_t *data, size_t len) {
+  ossl_conn *c = tls->be;
+  const unsigned char *p = data;
+  SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &p, (long)len);
+  if (sess != NULL) {
+    SSL_set_session(c->ssl, sess);
+    SSL_SESSION_free(sess);
+  }
+  ERR_clear_error();
+  return 0;
+}
+
 static int ossl_ctx_freeze(gust_tls_ctx *ctx) {
   SSL_CTX *sc = ctx->be;
   ERR_clear_error();
@@ -225,6 +255,14 @@ static int ossl_ctx_freeze(gust_tls_ctx *ctx) {
   if (ctx->role == GUST_TLS_CLIENT) {
     SSL_CTX_set_verify(sc, ctx->skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
                        NULL);
+    if (ctx->resumption) {
+      SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_CLIENT |
+                                             SSL_SESS_CACHE_NO_INTERNAL_STORE);
+      SSL_CTX_sess_set_new_cb(sc, new_session);
+    } else {
+      SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_OFF);
+      SSL_CTX_set_options(sc, SSL_OP_NO_TICKET);
+    }
     if (ctx->alpn != NULL &&
         SSL_CTX_set_alpn_protos(sc, ctx->alpn, (unsigned)ctx->alpn_len) != 0) {
       take_error(ctx->errmsg, "cannot set the ALPN list");
@@ -281,6 +319,7 @@ static int ossl_conn_new(gust_tls *tls) {
   /* An empty input BIO means "more later": the engine decides about EOF. */
   BIO_set_mem_eof_return(c->rbio, -1);
   SSL_set_bio(c->ssl, c->rbio, c->wbio);
+  SSL_set_app_data(c->ssl, tls);
   if (ctx->role == GUST_TLS_CLIENT) {
     SSL_set_connect_state(c->ssl);
     if (tls->host != NULL && !tls->host_is_ip &&
@@ -561,6 +600,7 @@ const gust__tls_vtable gust__tls_backend = {
     .conn_new = ossl_conn_new,
     .conn_free = ossl_conn_free,
     .handshake = ossl_handshake,
+    .session_import = ossl_session_import,
     .read = ossl_read,
     .write = ossl_write,
     .shutdown = ossl_shutdown,

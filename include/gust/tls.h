@@ -105,9 +105,14 @@ GUST_EXTERN int gust_tls_ctx_set_client_auth(gust_tls_ctx *ctx,
  * GUST_EINVAL or GUST_ESTATE. */
 GUST_EXTERN int gust_tls_ctx_set_min_version(gust_tls_ctx *ctx, int version);
 
-/* Server contexts: turns session resumption (session tickets and the
- * session cache) on (default) or off. Returns 0, GUST_EINVAL or
- * GUST_ESTATE. */
+/* Turns session resumption on (default) or off. A server context issues
+ * session tickets and keeps a session cache. A client context remembers
+ * the last resumable session per host name given to gust_tls_new() (up to
+ * 64 host names, the least recently stored dropped first; safe to share
+ * between threads) and offers it on the next engine for that host, so a
+ * reconnect skips the certificate exchange (gust_tls_session_resumed()
+ * tells); TLS 1.3 sessions become resumable once the server's ticket has
+ * been read. Returns 0, GUST_EINVAL or GUST_ESTATE. */
 GUST_EXTERN int gust_tls_ctx_set_session_resumption(gust_tls_ctx *ctx, int on);
 
 /* UNSAFE. Client contexts: with `on` non-zero, the server certificate is

@@ -51,8 +51,13 @@ int gust_tls_ctx_new(gust_tls_role role, const gust_mem *mem,
   ctx->role = role;
   ctx->min_version = GUST_TLS_VERSION_1_2;
   ctx->resumption = 1;
+  if (pthread_mutex_init(&ctx->sess_lock, NULL) != 0) {
+    gust__free(mem, ctx);
+    return GUST_ENOMEM;
+  }
   rc = gust__tls_backend.ctx_new(ctx);
   if (rc < 0) {
+    pthread_mutex_destroy(&ctx->sess_lock);
     gust__free(mem, ctx);
     return rc;
   }
@@ -60,9 +65,21 @@ int gust_tls_ctx_new(gust_tls_role role, const gust_mem *mem,
   return 0;
 }
 
+static void session_free(const gust_mem *mem, gust__tls_session *e) {
+  gust__free(mem, e->host);
+  gust__free(mem, e->data);
+  gust__free(mem, e);
+}
+
 void gust_tls_ctx_free(gust_tls_ctx *ctx) {
+  gust__tls_session *e;
   if (ctx == NULL)
     return;
+  while ((e = ctx->sessions) != NULL) {
+    ctx->sessions = e->next;
+    session_free(ctx->mem, e);
+  }
+  pthread_mutex_destroy(&ctx->sess_lock);
   gust__tls_backend.ctx_free(ctx);
   gust__free(ctx->mem, ctx->alpn);
   gust__free(ctx->mem, ctx);
@@ -268,8 +285,6 @@ int gust_tls_ctx_set_session_resumption(gust_tls_ctx *ctx, int on) {
   int rc = ctx_check(ctx);
   if (rc < 0)
     return rc;
-  if (ctx->role != GUST_TLS_SERVER)
-    return GUST_EINVAL;
   ctx->resumption = on != 0;
   return 0;
 }
@@ -355,6 +370,20 @@ int gust_tls_new(gust_tls_ctx *ctx, const char *host, const gust_mem *mem,
     gust__free(mem, tls->host);
     gust__free(mem, tls);
     return rc;
+  }
+  if (ctx->role == GUST_TLS_CLIENT && ctx->resumption && tls->host != NULL &&
+      gust__tls_backend.session_import != NULL) {
+    gust__tls_session *e;
+    pthread_mutex_lock(&ctx->sess_lock);
+    for (e = ctx->sessions; e != NULL; e = e->next)
+      if (strcmp(e->host, tls->host) == 0)
+        break;
+    rc = e != NULL ? gust__tls_backend.session_import(tls, e->data, e->len) : 0;
+    pthread_mutex_unlock(&ctx->sess_lock);
+    if (rc < 0) {
+      gust_tls_free(tls);
+      return rc;
+    }
   }
   *out = tls;
   return 0;
@@ -542,6 +571,54 @@ const char *gust_tls_server_name(const gust_tls *tls) {
 
 int gust_tls_peer_verified(const gust_tls *tls) {
   return tls != NULL && tls->handshake_done && tls->verified;
+}
+
+void gust__tls_session_store(gust_tls *tls, const uint8_t *data, size_t len) {
+  gust_tls_ctx *ctx = tls->ctx;
+  gust__tls_session *e, **pp, *drop = NULL;
+  uint8_t *copy;
+  if (tls->host == NULL || !ctx->resumption || len == 0)
+    return;
+  copy = gust__malloc(ctx->mem, len);
+  if (copy == NULL)
+    return;
+  memcpy(copy, data, len);
+  pthread_mutex_lock(&ctx->sess_lock);
+  for (pp = &ctx->sessions; *pp != NULL; pp = &(*pp)->next)
+    if (strcmp((*pp)->host, tls->host) == 0)
+      break;
+  e = *pp;
+  if (e != NULL) {
+    *pp = e->next; /* moves to the front below */
+    gust__free(ctx->mem, e->data);
+  } else {
+    e = gust__calloc(ctx->mem, 1, sizeof(*e));
+    if (e != NULL)
+      e->host = gust__strndup(ctx->mem, tls->host, strlen(tls->host));
+    if (e == NULL || e->host == NULL) {
+      pthread_mutex_unlock(&ctx->sess_lock);
+      gust__free(ctx->mem, e);
+      gust__free(ctx->mem, copy);
+      return;
+    }
+    ctx->nsessions++;
+    if (ctx->nsessions > GUST__TLS_SESSIONS_MAX) {
+      /* the least recently stored one goes */
+      gust__tls_session **last = &ctx->sessions;
+      while ((*last)->next != NULL)
+        last = &(*last)->next;
+      drop = *last;
+      *last = NULL;
+      ctx->nsessions--;
+    }
+  }
+  e->data = copy;
+  e->len = len;
+  e->next = ctx->sessions;
+  ctx->sessions = e;
+  pthread_mutex_unlock(&ctx->sess_lock);
+  if (drop != NULL)
+    session_free(ctx->mem, drop);
 }
 
 int gust_tls_session_resumed(const gust_tls *tls) {

@@ -5,9 +5,22 @@
 
 #include <gust/tls.h>
 
+#include <pthread.h>
+
 #include "base/base_int.h"
 
 #define GUST__TLS_ERRMSG_MAX 256
+
+/* Client session cache: the last session per host name, most recent
+ * first, at most GUST__TLS_SESSIONS_MAX of them. */
+#define GUST__TLS_SESSIONS_MAX 64
+
+typedef struct gust__tls_session {
+  struct gust__tls_session *next;
+  char *host;
+  uint8_t *data; /* the backend's serialized session */
+  size_t len;
+} gust__tls_session;
 
 struct gust_tls_ctx {
   const gust_mem *mem;
@@ -22,6 +35,11 @@ struct gust_tls_ctx {
   int system_ca; /* the system store was loaded (client, lazily) */
   uint8_t *alpn; /* wire format: length-prefixed names */
   size_t alpn_len;
+  /* client session cache (engines of several threads may share the
+   * context: the lock guards it) */
+  pthread_mutex_t sess_lock;
+  gust__tls_session *sessions;
+  size_t nsessions;
   void *be; /* backend context */
   char errmsg[GUST__TLS_ERRMSG_MAX];
 };
@@ -47,6 +65,7 @@ struct gust_tls {
   void *be;           /* backend session */
   unsigned be_status; /* backend scratch (verification status) */
   int be_nomem;       /* the backend's output could not be buffered */
+  int sess_stored;    /* client: a session went to the context's cache */
   char errmsg[GUST__TLS_ERRMSG_MAX];
 };
 
@@ -77,6 +96,10 @@ typedef struct gust__tls_vtable {
   /* Encrypts all `len` bytes; 0 or an error. */
   int (*write)(gust_tls *tls, const uint8_t *data, size_t len);
   int (*shutdown)(gust_tls *tls);
+  /* Client: offers a session exported earlier (a serialized session as
+   * handed to gust__tls_session_store()) on a new engine, before its
+   * handshake. A session that does not load is ignored: 0 or GUST_ENOMEM. */
+  int (*session_import)(gust_tls *tls, const uint8_t *data, size_t len);
 } gust__tls_vtable;
 
 /* Exactly one backend file is compiled in; it defines this table. */
@@ -89,6 +112,12 @@ void gust__tls_set_msg(char *dst, const char *fmt, ...) GUST_PRINTF(2, 3);
 
 /* Returns a gust_mem copy of `n` bytes plus a NUL, or NULL. */
 char *gust__tls_strndup(const gust_mem *mem, const void *s, size_t n);
+
+/* Client engines: the backend calls this when the connection has a
+ * resumable session (after the handshake, or when a TLS 1.3 ticket
+ * arrives), with its serialized form; it replaces the host's entry in the
+ * context's cache. Allocation failures only cost the caching. */
+void gust__tls_session_store(gust_tls *tls, const uint8_t *data, size_t len);
 
 /* Returns 1 if `host` is an IPv4 or IPv6 literal. */
 int gust__tls_is_ip(const char *host);

@@ -149,8 +149,8 @@ static void test_context_api(void) {
   is_int(gust_tls_new(ctx, NULL, NULL, &t), GUST_EINVAL,
          "ctx: verifying client needs a host name");
   ok(t == NULL, "ctx: *out cleared on failure");
-  is_int(gust_tls_ctx_set_session_resumption(ctx, 0), GUST_EINVAL,
-         "ctx: resumption is a server option");
+  is_int(gust_tls_ctx_set_session_resumption(ctx, 0), 0,
+         "ctx: a client may turn resumption off");
   gust_tls_ctx_free(ctx);
   gust_tls_ctx_free(NULL);
   gust_tls_free(NULL);
@@ -495,7 +495,7 @@ out:
 /* One client/server conversation with the client context and both engines
  * on `fm`. Returns 1 if every result was a success, GUST_EAGAIN or
  * GUST_ENOMEM, and sets *saw_nomem when GUST_ENOMEM came back. */
-static int fm_conversation(gust_failmem *fm, gust_tls_ctx *sctx,
+static int fm_conversation(gust_failmem *fm, gust_tls_ctx *sctx, int resume,
                            int *saw_nomem) {
   static uint8_t data[20000];
   uint8_t buf[4096];
@@ -508,6 +508,7 @@ static int fm_conversation(gust_failmem *fm, gust_tls_ctx *sctx,
   /* Each setup step runs only if the previous one succeeded. */
   if ((rcs[nrc++] = gust_tls_ctx_new(GUST_TLS_CLIENT, &fm->mem, &ctx)) == 0 &&
       (rcs[nrc++] = gust_tls_ctx_set_alpn(ctx, alpn_client, 2)) == 0 &&
+      (rcs[nrc++] = gust_tls_ctx_set_session_resumption(ctx, resume)) == 0 &&
       (rcs[nrc++] = gust_tls_ctx_load_ca_file(ctx, tc_path("ca.pem"))) == 0 &&
       (rcs[nrc++] = gust_tls_new(ctx, "localhost", &fm->mem, &p.c)) == 0)
     rcs[nrc++] = gust_tls_new(sctx, NULL, &fm->mem, &p.s);
@@ -555,14 +556,17 @@ static void test_failmem(void) {
   if (!tap_group("failmem"))
     goto out;
   gust_failmem_init(&fm, NULL);
-  ok(fm_conversation(&fm, sctx, &saw) && !saw,
+  /* The client's session cache is best effort (an allocation failure
+   * there only costs a later resumption, and no call could report it):
+   * it is off here, and checked for leaks alone below. */
+  ok(fm_conversation(&fm, sctx, 0, &saw) && !saw,
      "failmem: the conversation runs without failures");
   total = fm.count;
   is_int(fm.live_blocks, 0, "failmem: and frees everything");
   for (i = 1; i <= total; i++) {
     saw = 0;
     gust_failmem_reset(&fm, i);
-    if (!fm_conversation(&fm, sctx, &saw))
+    if (!fm_conversation(&fm, sctx, 0, &saw))
       clean = 0;
     if (fm.failures > 0 && !saw) {
       diag("allocation %lu failed unreported", i);
@@ -575,7 +579,77 @@ static void test_failmem(void) {
   ok(clean, "failmem: no error other than GUST_ENOMEM");
   is_int(unreported, 0, "failmem: every failure reported");
   is_int(leaks, 0, "failmem: nothing leaked");
+  /* with the session cache on: no other error, no leak */
+  gust_failmem_reset(&fm, 0);
+  fm_conversation(&fm, sctx, 1, &saw);
+  total = fm.count;
+  clean = 1;
+  leaks = 0;
+  for (i = 1; i <= total; i++) {
+    gust_failmem_reset(&fm, i);
+    if (!fm_conversation(&fm, sctx, 1, &saw))
+      clean = 0;
+    if (fm.live_blocks != 0)
+      leaks++;
+  }
+  ok(clean, "failmem with the session cache: no error but GUST_ENOMEM");
+  is_int(leaks, 0, "failmem with the session cache: nothing leaked");
 out:
+  gust_tls_ctx_free(sctx);
+}
+
+/* One connection from a client context: handshake, one byte from the
+ * server (which carries the TLS 1.3 ticket to the client), closed.
+ * Returns 1 if the client resumed, 0 if not, -1 if it failed. */
+static int resume_once(gust_tls_ctx *cctx, gust_tls_ctx *sctx, const char *host,
+                       int *server_resumed) {
+  pair p;
+  char buf[16];
+  int r = -1;
+  if (open_pair(&p, cctx, sctx, host) != 0)
+    bail_out("engines");
+  handshake(&p, 0);
+  if (p.crc == 0 && p.src == 0 &&
+      gust_tls_write(p.s, (const uint8_t *)"x", 1) == 1) {
+    move(p.s, p.c, 0);
+    if (drain(p.c, buf, sizeof(buf)) == 1) {
+      r = gust_tls_session_resumed(p.c);
+      *server_resumed = gust_tls_session_resumed(p.s);
+    }
+  }
+  close_pair(&p);
+  return r;
+}
+
+/* Client session resumption: the context keeps the last session per host
+ * name and offers it on the next connection to that host. */
+static void test_resumption(void) {
+  gust_tls_ctx *cctx, *sctx, *off;
+  int sres = -1, r;
+  if (!tap_group("resumption"))
+    return;
+  cctx = tc_client_ctx("ca.pem", NULL, NULL, 0);
+  sctx = tc_server_ctx("server", GUST_TLS_CLIENT_AUTH_NONE, NULL, 0);
+  is_int(resume_once(cctx, sctx, "localhost", &sres), 0,
+         "resumption: the first connection is a full handshake");
+  r = resume_once(cctx, sctx, "localhost", &sres);
+  is_int(r, 1, "resumption: the second one resumes");
+  is_int(sres, 1, "resumption: the server saw it resumed");
+  is_int(resume_once(cctx, sctx, "localhost", &sres), 1,
+         "resumption: and the third");
+  is_int(resume_once(cctx, sctx, "127.0.0.1", &sres), 0,
+         "resumption: another host name starts afresh");
+  is_int(resume_once(cctx, sctx, "127.0.0.1", &sres), 1,
+         "resumption: ... then resumes too");
+  is_int(resume_once(cctx, sctx, "localhost", &sres), 1,
+         "resumption: one entry per host name");
+  off = tc_client_ctx("ca.pem", NULL, NULL, 0);
+  is_int(gust_tls_ctx_set_session_resumption(off, 0), 0, "resumption off: set");
+  resume_once(off, sctx, "localhost", &sres);
+  is_int(resume_once(off, sctx, "localhost", &sres), 0,
+         "resumption off: never resumed");
+  gust_tls_ctx_free(off);
+  gust_tls_ctx_free(cctx);
   gust_tls_ctx_free(sctx);
 }
 
@@ -605,6 +679,7 @@ int main(void) {
   test_truncation();
   test_garbage();
   test_bulk();
+  test_resumption();
   test_failmem();
   tc_remove_certs();
   return done_testing();
