@@ -245,7 +245,9 @@ GUST_EXTERN int gust_cpu_count(void);
  * should then exit with status 0, as Tornado's parent does), GUST_ELIMIT
  * when more than `max_restarts` restarts were needed (< 0 = 100; message
  * "Too many child restarts, giving up"; the remaining workers keep
- * running), or GUST_ESYS if fork() failed. `task_id` may be NULL. */
+ * running), or GUST_ESYS if fork() failed: the workers already started are
+ * then stopped (SIGTERM, SIGKILL after 5 s) and reaped, since nobody would
+ * supervise them. `task_id` may be NULL. */
 GUST_EXTERN int gust_fork_processes(int num, int max_restarts, int *task_id);
 
 /* The task id of this worker process, or -1 in a process that is not a

@@ -48,6 +48,32 @@ static int spawn(int id, pid_t *pids, int *task_id) {
   return 1;
 }
 
+/* A fork failed: the parent is about to return, so nobody would supervise
+ * the workers already running. They get SIGTERM (SIGKILL after 5 s) and
+ * are reaped. */
+static void stop_workers(pid_t *pids, int num) {
+  int id, waited;
+  for (id = 0; id < num; id++)
+    if (pids[id] > 0)
+      kill(pids[id], SIGTERM);
+  for (id = 0; id < num; id++) {
+    if (pids[id] <= 0)
+      continue;
+    for (waited = 0; waited < 500; waited++) {
+      pid_t r = waitpid(pids[id], NULL, WNOHANG);
+      if (r == pids[id] || (r < 0 && errno != EINTR))
+        break;
+      usleep(10000);
+    }
+    if (waited == 500) {
+      kill(pids[id], SIGKILL);
+      while (waitpid(pids[id], NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+    pids[id] = 0;
+  }
+}
+
 int gust_fork_processes(int num, int max_restarts, int *task_id) {
   pid_t pids[MAX_WORKERS];
   int i, live = 0, restarts = 0;
@@ -58,10 +84,15 @@ int gust_fork_processes(int num, int max_restarts, int *task_id) {
   if (max_restarts < 0)
     max_restarts = DEFAULT_MAX_RESTARTS;
   gust_log(GUST_LOG_GENERAL, GUST_LOG_INFO, "Starting %d processes", num);
+  memset(pids, 0, sizeof(pids));
   for (i = 0; i < num; i++) {
     int rc = spawn(i, pids, task_id);
-    if (rc <= 0)
+    if (rc == 0)
+      return 0;
+    if (rc < 0) {
+      stop_workers(pids, num);
       return rc;
+    }
     live++;
   }
   while (live > 0) {
@@ -98,8 +129,12 @@ int gust_fork_processes(int num, int max_restarts, int *task_id) {
       return GUST_ELIMIT;
     }
     rc = spawn(id, pids, task_id);
-    if (rc <= 0)
+    if (rc == 0)
+      return 0;
+    if (rc < 0) {
+      stop_workers(pids, num);
       return rc;
+    }
     live++;
   }
   return 1;

@@ -13,7 +13,7 @@
 #include "tcp_common.h"
 
 /* Supervisor exit codes. */
-enum { SUP_CLEAN = 40, SUP_LIMIT = 41, SUP_OTHER = 42 };
+enum { SUP_CLEAN = 40, SUP_LIMIT = 41, SUP_OTHER = 42, SUP_SYS = 43 };
 
 static int report_fd = -1;
 
@@ -71,7 +71,33 @@ static pid_t spawn(void (*body)(void *), void *arg) {
 }
 
 static void supervise(int rc) {
-  _exit(rc == 1 ? SUP_CLEAN : rc == GUST_ELIMIT ? SUP_LIMIT : SUP_OTHER);
+  _exit(rc == 1             ? SUP_CLEAN
+        : rc == GUST_ELIMIT ? SUP_LIMIT
+        : rc == GUST_ESYS   ? SUP_SYS
+                            : SUP_OTHER);
+}
+
+/* The supervisor may start two processes and no more (an unprivileged
+ * user with RLIMIT_NPROC 3: itself and two workers), so the third fork of
+ * four fails: the two workers, which wait for a signal, must be stopped
+ * and reaped before the call returns GUST_ESYS. */
+static void body_fork_fails(void *arg) {
+  struct rlimit rl = {3, 3};
+  int id = -1, rc;
+  (void)arg;
+  if (setgid(65534) != 0 || setuid(65534) != 0 ||
+      setrlimit(RLIMIT_NPROC, &rl) != 0)
+    _exit(SUP_OTHER);
+  rc = gust_fork_processes(4, 5, &id);
+  if (rc == 0) {
+    report(id);
+    for (;;)
+      pause();
+  }
+  /* every worker was reaped: no child is left */
+  if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+    _exit(SUP_OTHER);
+  supervise(rc);
 }
 
 /* Workers report and exit with status 0. */
@@ -115,6 +141,36 @@ static void test_clean(void) {
   status = wait_child(sup);
   ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == SUP_CLEAN,
      "clean: the parent returns 1 once every worker exited with 0");
+  close(p[0]);
+}
+
+static void test_fork_fails(void) {
+  int p[2], id, n = 0, status;
+  long pids[4];
+  pid_t sup;
+  if (geteuid() != 0) {
+    ok(!tap_in_ci(), "fork failure: needs root to switch to a user with a "
+                     "process limit (skipped outside CI)");
+    return;
+  }
+  if (pipe(p) != 0)
+    bail_out("pipe");
+  report_fd = p[1];
+  sup = spawn(body_fork_fails, NULL);
+  close(p[1]);
+  status = wait_child(sup);
+  ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == SUP_SYS,
+     "fork failure: GUST_ESYS, with no worker left behind (status %d)",
+     status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  while (n < 4 && read_report(p[0], 5.0, &id, &pids[n]) == 0)
+    n++;
+  /* (a worker may be stopped before it reported: up to two reports) */
+  ok(n <= 2, "fork failure: at most two workers ran (%d reported)", n);
+  while (n > 0) {
+    n--;
+    ok(kill((pid_t)pids[n], 0) != 0 && errno == ESRCH,
+       "fork failure: worker %ld is gone", pids[n]);
+  }
   close(p[0]);
 }
 
@@ -270,6 +326,8 @@ int main(void) {
     test_clean();
   if (tap_group("restart-limit"))
     test_crash_limit();
+  if (tap_group("fork-fails"))
+    test_fork_fails();
   if (tap_group("server"))
     test_server();
   return done_testing();
