@@ -164,7 +164,8 @@ typedef struct gust_http_client_opts {
   size_t max_clients;       /* requests on the network at once: 0 = 10;
                                more wait in a FIFO queue */
   size_t max_idle_per_host; /* idle connections kept per scheme, host and
-                               port: 0 = 4 */
+                               port: 0 = max_clients (a saturated client
+                               keeps all its connections) */
   double idle_timeout;      /* seconds an idle connection is kept: 0 = 60 */
   int no_keep_alive;        /* send Connection: close and never reuse
                                (Tornado's behaviour) */

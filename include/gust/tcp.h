@@ -70,7 +70,8 @@ typedef struct gust_resolver {
 } gust_resolver;
 
 /* The default resolver: getaddrinfo() on the loop's thread pool
- * (gust_loop_getaddrinfo()), addresses in the order the system gives. */
+ * (gust_loop_getaddrinfo()), addresses in the order the system gives; a
+ * numeric IPv4 or IPv6 address is answered at once, inside the call. */
 GUST_EXTERN const gust_resolver *gust_resolver_default(void);
 
 /* ------------------------------------------------------------------ */

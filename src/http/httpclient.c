@@ -35,7 +35,6 @@
 #include "net/iostream_int.h"
 
 #define DEFAULT_MAX_CLIENTS  10
-#define DEFAULT_IDLE_PER     4
 #define DEFAULT_IDLE_TIMEOUT 60.0
 #define DEFAULT_TIMEOUT      20.0
 #define DEFAULT_MAX_HEADER   65536
@@ -1824,7 +1823,7 @@ int gust_http_client_new(gust_http_client **out, gust_loop *loop,
   if (cl->opts.max_clients == 0)
     cl->opts.max_clients = DEFAULT_MAX_CLIENTS;
   if (cl->opts.max_idle_per_host == 0)
-    cl->opts.max_idle_per_host = DEFAULT_IDLE_PER;
+    cl->opts.max_idle_per_host = cl->opts.max_clients;
   if (!(cl->opts.idle_timeout > 0))
     cl->opts.idle_timeout = DEFAULT_IDLE_TIMEOUT;
   if (cl->opts.stream != NULL) {

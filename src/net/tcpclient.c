@@ -182,7 +182,16 @@ static int gai_resolve(gust_loop *loop, const char *host, int port, int family,
   gai_req *r;
   char service[16];
   int rc;
+  gust_addr a;
   GUST__UNUSED(ud);
+  if (gust_addr_set(&a, host, port) == 0) {
+    /* a numeric address needs no lookup (nor a trip to the thread pool) */
+    if (family != 0 && family != gust_addr_family(&a))
+      done(token, GUST_ERESOLVE, NULL, 0);
+    else
+      done(token, 0, &a, 1);
+    return 0;
+  }
   r = gust__malloc(loop->mem, sizeof(*r));
   if (r == NULL)
     return GUST_ENOMEM;

@@ -158,6 +158,47 @@ static void test_addr_format(void) {
   is_int(gust_addr_format(&a, buf, 16), 0, "addr_format: exactly enough room");
 }
 
+typedef struct numeric_res {
+  int calls, status;
+  size_t n;
+  gust_addr first;
+} numeric_res;
+
+static void numeric_done(void *token, int status, const gust_addr *addrs,
+                         size_t n) {
+  numeric_res *r = token;
+  r->calls++;
+  r->status = status;
+  r->n = n;
+  if (n > 0)
+    r->first = addrs[0];
+}
+
+/* The default resolver answers numeric addresses inside the call. */
+static void test_numeric_resolve(void) {
+  const gust_resolver *d = gust_resolver_default();
+  numeric_res r;
+  char ip[64];
+  memset(&r, 0, sizeof(r));
+  is_int(d->resolve(L, "127.0.0.1", 80, 0, numeric_done, &r, d->user_data), 0,
+         "numeric: resolve 127.0.0.1");
+  is_int(r.calls, 1, "numeric: answered inside the call");
+  is_int(r.n, 1, "numeric: one address");
+  gust_addr_format(&r.first, ip, sizeof(ip));
+  ok(strcmp(ip, "127.0.0.1") == 0 && gust_addr_port(&r.first) == 80,
+     "numeric: the address and port (%s)", ip);
+  memset(&r, 0, sizeof(r));
+  is_int(d->resolve(L, "::1", 443, 6, numeric_done, &r, d->user_data), 0,
+         "numeric: resolve ::1 for IPv6");
+  ok(r.calls == 1 && r.status == 0 && gust_addr_family(&r.first) == 6,
+     "numeric: an IPv6 literal");
+  memset(&r, 0, sizeof(r));
+  is_int(d->resolve(L, "::1", 443, 4, numeric_done, &r, d->user_data), 0,
+         "numeric: ::1 asked as IPv4");
+  ok(r.calls == 1 && r.status == GUST_ERESOLVE && r.n == 0,
+     "numeric: wrong family is GUST_ERESOLVE");
+}
+
 static void test_args(void) {
   gust_tcp_client *c;
   gust_tcp_connect_opts o;
@@ -654,6 +695,7 @@ int main(void) {
   tc_make_certs();
   t_run_group("loopback", &L, test_loopback);
   t_run_group("args", &L, test_args);
+  t_run_group("numeric-resolve", &L, test_numeric_resolve);
   t_run_group("addr-format", &L, test_addr_format);
   t_run_group("happy-eyeballs", &L, test_happy_eyeballs);
   t_run_group("timeout", &L, test_timeout_and_refusal);
