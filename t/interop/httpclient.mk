@@ -9,6 +9,7 @@ HTTPCLIENT_INTEROP_TESTS = t/interop/httpclient_nginx.sh \
 TESTS += $(HTTPCLIENT_INTEROP_TESTS)
 EXTRA_DIST += $(HTTPCLIENT_INTEROP_TESTS) \
 	t/interop/httpclient_tornado_server.py t/interop/httpclient_util.py \
+	t/interop/httpclient_common.sh \
 	scripts/deps/httpclient.list
 
 # Fetches several URLs on one client, so that connection reuse shows.

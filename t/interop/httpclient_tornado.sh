@@ -8,37 +8,11 @@
 # Without Tornado or the programs the test skips, except under CI=true
 # where it fails.
 . "${top_srcdir:-.}/t/interop/httpserver_common.sh"
+. "$top_srcdir/t/interop/httpclient_common.sh"
 
-py=/usr/bin/python3
-fetch=$top_builddir/tools/gust-fetch
-client_tool=$top_builddir/t/interop/client_tool
 [ -x "$py" ] && "$py" -c 'import tornado.web' 2>/dev/null ||
   skip_all "python3-tornado for /usr/bin/python3 not installed"
-command -v timeout >/dev/null 2>&1 || skip_all "timeout (coreutils) not installed"
-[ -x "$fetch" ] || skip_all "tools/gust-fetch not built"
 [ -x "$client_tool" ] || skip_all "t/interop/client_tool not built"
-
-# run ARGS...: gust-fetch ARGS, killed after 300 s; stdout in $out, stderr
-# in $err, exit status in $rc.
-out=$hs_tmp/out
-err=$hs_tmp/err
-run() {
-  timeout 300 "$fetch" "$@" >"$out" 2>"$err"
-  rc=$?
-}
-
-# t NAME CONDITION: one test of the shell CONDITION, showing the last run
-# when it fails.
-t() {
-  t_failed=$hs_failed
-  check "$1" eval "$2"
-  if [ "$hs_failed" -ne "$t_failed" ]; then
-    diag "exit status $rc; stdout (start):"
-    head -c 600 "$out" | tr -d '\r' | sed 's/^/#   /'
-    diag "stderr:"
-    head -c 2000 "$err" | sed 's/^/#   /'
-  fi
-}
 
 # field KEY: a field of the JSON in $out ("headers.User-Agent"); None when
 # absent.
