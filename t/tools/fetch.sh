@@ -109,6 +109,40 @@ run -s --data-binary "@$tmp/big" -o "$tmp/big.out" "$url/echo"
 t "--data-binary @file of 3 MB echoed into -o FILE" \
   '[ $rc -eq 0 ] && cmp -s "$tmp/big" "$tmp/big.out" && ! test -s "$tmp/out"'
 
+# The progress bar: only with -o FILE and stderr on a terminal (a pty
+# here); it ends with the total size, 100% and a newline. Without a
+# terminal (every run above) stderr stays empty.
+python3 - "$fetch" "$url/echo" "$tmp/big" "$tmp/bar.out" >"$tmp/bar" 2>&1 <<'PY'
+import os, pty, subprocess, sys, select, time
+fetch, url, data, out = sys.argv[1:5]
+master, slave = pty.openpty()
+p = subprocess.Popen([fetch, "--data-binary", "@" + data, "-o", out, url],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=slave)
+os.close(slave)
+got = b""
+deadline = time.time() + 300
+while time.time() < deadline:
+    r, _, _ = select.select([master], [], [], 1.0)
+    if r:
+        try:
+            d = os.read(master, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        got += d
+    elif p.poll() is not None:
+        break
+p.wait()
+sys.stdout.write("status %d\n" % p.returncode)
+sys.stdout.write(got.decode("latin-1").replace("\r", "<CR>"))
+PY
+t "progress bar on a terminal: drawn and ended with 100% and a newline" \
+  'grep -q "^status 0" "$tmp/bar" && grep -q "<CR>.*3.0 MiB / *3.0 MiB 100%" "$tmp/bar" && tail -c 2 "$tmp/bar" | od -c | grep -q "\\n" && cmp -s "$tmp/big" "$tmp/bar.out"'
+run -s --data-binary "@$tmp/big" -o "$tmp/big.out" "$url/echo"
+t "-s or no terminal: no progress bar" '[ $rc -eq 0 ] && ! test -s "$tmp/err"'
+
 run -X PUT -d x "$url/echo"
 printf 'Not Found' >"$tmp/want"
 t "-X PUT /echo: 404 gives status 2, body written" \
