@@ -3,6 +3,7 @@
  * incrementally; a head is handed out as slices once it is complete. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,21 +194,24 @@ skip_host_avx2(const uint8_t *p, size_t i, size_t end) {
   return skip_set_avx2(p, i, end, col, host_tab);
 }
 
-/* 1 = SSE2, 2 = AVX2; set by gust__h1_simd_init() before any parse.
- * Threads creating connections at once store the same value. */
+/* 1 = SSE2, 2 = AVX2; set once by gust__h1_simd_init() before any parse
+ * (pthread_once: connections may be created on several threads at once).
+ * The environment variable GUST_SIMD lowers it for the tests (0 SWAR,
+ * 1 SSE2). */
 static int simd_level = 1;
+static pthread_once_t simd_once = PTHREAD_ONCE_INIT;
 
-void gust__h1_simd_init(void) {
-  static int done;
-  if (!done) {
-    const char *cap = getenv("GUST_SIMD"); /* tests: 0 SWAR, 1 SSE2 */
-    __builtin_cpu_init();
-    simd_level = __builtin_cpu_supports("avx2") ? 2 : 1;
-    if (cap != NULL && cap[0] >= '0' && cap[0] < '0' + simd_level)
-      simd_level = cap[0] - '0';
-    done = 1;
-  }
+static void simd_detect(void) {
+  const char *cap = getenv("GUST_SIMD");
+  int level;
+  __builtin_cpu_init();
+  level = __builtin_cpu_supports("avx2") ? 2 : 1;
+  if (cap != NULL && cap[0] >= '0' && cap[0] < '0' + level)
+    level = cap[0] - '0';
+  simd_level = level;
 }
+
+void gust__h1_simd_init(void) { pthread_once(&simd_once, simd_detect); }
 
 ALWAYS_INLINE static size_t skip_until(const uint8_t *p, size_t i, size_t end,
                                        uint8_t lim) {
