@@ -330,20 +330,34 @@ int gust_headers_next(const gust_headers *h, size_t *iter, gust_slice *name,
 }
 
 int gust_headers_copy(gust_headers *dst, const gust_headers *src) {
-  size_t old_count = dst->count, old_len = dst->arena.len, i;
-  int rc = 0;
+  size_t live, i;
+  int rc;
   if (dst == src)
     return GUST_EINVAL;
+  if (src->count == 0)
+    return 0;
+  /* The fields of `src` were checked when they were added: they are
+   * copied as they are, in one reservation. */
+  for (i = 0, live = 0; i < src->count; i++)
+    live += (size_t)src->entries[i].name_len + src->entries[i].value_len;
+  if (dst->arena.len > UINT32_MAX || live > UINT32_MAX - dst->arena.len)
+    return GUST_EOVERFLOW;
+  rc = gust_headers_reserve(dst, src->count, live);
+  if (rc != 0)
+    return rc;
   for (i = 0; i < src->count; i++) {
-    gust_slice n = entry_name(src, &src->entries[i]);
-    gust_slice v = entry_value(src, &src->entries[i]);
-    rc = gust_headers_add(dst, (const char *)n.ptr, n.len, (const char *)v.ptr,
-                          v.len);
-    if (rc != 0) {
-      dst->count = old_count;
-      gust_buf_truncate(&dst->arena, old_len);
-      return rc;
-    }
+    const gust_header_entry_ *e = &src->entries[i];
+    size_t start = dst->arena.len, n = (size_t)e->name_len + e->value_len;
+    memcpy(dst->arena.ptr + start, src->arena.ptr + e->name_off, e->name_len);
+    if (e->value_len != 0)
+      memcpy(dst->arena.ptr + start + e->name_len,
+             src->arena.ptr + e->value_off, e->value_len);
+    gust_buf_commit(&dst->arena, n);
+    dst->entries[dst->count].name_off = (uint32_t)start;
+    dst->entries[dst->count].name_len = e->name_len;
+    dst->entries[dst->count].value_off = (uint32_t)(start + e->name_len);
+    dst->entries[dst->count].value_len = e->value_len;
+    dst->count++;
   }
   return 0;
 }

@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/base_int.h"
 #include "net/iostream_int.h"
@@ -126,7 +127,10 @@ struct fetch {
   size_t max_header;
   uint64_t max_body;
   char *orig_url;
-  char *orig_origin; /* "scheme://host:port" of the first request */
+  /* the origin of the first request (redirects to another one drop the
+   * credentials) */
+  int orig_https, orig_port;
+  char *orig_host;
 
   /* the current hop */
   gust_url u; /* slices of url */
@@ -396,7 +400,7 @@ static void fetch_unref(fetch *f) {
   gust__free(mem, f->agent);
   gust__free(mem, f->iface);
   gust__free(mem, f->orig_url);
-  gust__free(mem, f->orig_origin);
+  gust__free(mem, f->orig_host);
   gust__free(mem, f->host);
   gust__free(mem, f);
 }
@@ -448,22 +452,11 @@ static int parse_url(fetch *f, const char **msg) {
   return 0;
 }
 
-/* "scheme://host:port" of the current hop, lowercase scheme and host. */
-static char *origin_of(fetch *f) {
-  char port[16];
-  gust_buf b;
-  size_t i;
-  gust_buf_init(&b, f->mem);
-  snprintf(port, sizeof(port), ":%d", f->port);
-  if (gust_buf_append_str(&b, f->https ? "https://" : "http://") < 0 ||
-      gust_buf_append_str(&b, f->host) < 0 ||
-      gust_buf_append_str(&b, port) < 0 || gust_buf_append_byte(&b, 0) < 0) {
-    gust_buf_free(&b);
-    return NULL;
-  }
-  for (i = 0; i < b.len; i++)
-    b.ptr[i] = gust__lower(b.ptr[i]);
-  return (char *)gust_buf_detach(&b, NULL);
+/* 1 if the current hop goes to the first request's origin (scheme, host
+ * compared ignoring case, port). */
+static int same_origin(const fetch *f) {
+  return f->https == f->orig_https && f->port == f->orig_port &&
+         strcasecmp(f->host, f->orig_host) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1572,7 +1565,6 @@ static void follow(fetch *f) {
   gust_fetch_response *r = f->resp;
   gust_slice loc;
   gust_buf b;
-  char *origin;
   int code = r->code, rc;
   const char *msg = NULL;
   gust_headers_get(&r->headers, "Location", &loc);
@@ -1613,12 +1605,7 @@ static void follow(fetch *f) {
     fetch_fail(f, rc, msg);
     return;
   }
-  origin = origin_of(f);
-  if (origin == NULL) {
-    fetch_fail(f, GUST_ENOMEM, NULL);
-    return;
-  }
-  if (strcmp(origin, f->orig_origin) != 0) {
+  if (!same_origin(f)) {
     /* a cross-origin hop: credentials stay behind */
     gust_headers_remove(&f->headers, "Authorization");
     gust_headers_remove(&f->headers, "Cookie");
@@ -1626,7 +1613,6 @@ static void follow(fetch *f) {
     gust__free(f->mem, f->pass);
     f->user = f->pass = NULL;
   }
-  gust__free(f->mem, origin);
   gust_zip_body_free(f->zip);
   f->zip = NULL;
   f->retried = 0;
@@ -1916,8 +1902,7 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
                       fetch **out) {
   fetch *f;
   const char *msg = NULL;
-  size_t iter = 0;
-  gust_slice n, v;
+  gust_slice v;
   int rc;
   *out = NULL;
   if (r->url == NULL)
@@ -1951,17 +1936,10 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
     return GUST_ENOMEM;
   }
   if (r->headers != NULL) {
-    while (gust_headers_next(r->headers, &iter, &n, &v)) {
-      if (!gust_header_name_valid((const char *)n.ptr, n.len) ||
-          !gust_header_value_valid((const char *)v.ptr, v.len)) {
-        fetch_unref(f);
-        return seterr(cl, GUST_EINVAL, "invalid header name or value");
-      }
-      if (slice_ieq(n, "transfer-encoding")) {
-        fetch_unref(f);
-        return seterr(cl, GUST_EINVAL,
-                      "Transfer-Encoding is set by the client");
-      }
+    /* (a gust_headers map only holds valid names and values) */
+    if (gust_headers_get(r->headers, "Transfer-Encoding", &v) == 0) {
+      fetch_unref(f);
+      return seterr(cl, GUST_EINVAL, "Transfer-Encoding is set by the client");
     }
     if (gust_headers_copy(&f->headers, r->headers) < 0) {
       fetch_unref(f);
@@ -2044,8 +2022,10 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
       return GUST_ENOMEM;
     }
   }
-  f->orig_origin = origin_of(f);
-  if (f->orig_origin == NULL) {
+  f->orig_https = f->https;
+  f->orig_port = f->port;
+  f->orig_host = dup_str(f->mem, f->host);
+  if (f->orig_host == NULL) {
     fetch_unref(f);
     return GUST_ENOMEM;
   }

@@ -453,7 +453,10 @@ int gust_h1_send_request(gust_h1 *h, const char *method, const char *target,
     h->s_fixed = 1;
     h->s_left = 0;
   }
-  rc = gust_buf_printf(&h->out, "%s %s HTTP/1.1\r\n", method, target);
+  rc = gust_buf_append_str(&h->out, method);
+  rc |= gust_buf_append_byte(&h->out, ' ');
+  rc |= gust_buf_append_str(&h->out, target);
+  rc |= gust_buf_append(&h->out, " HTTP/1.1\r\n", 11);
   rc |= put_headers(&h->out, headers);
   if (h->s_chunked)
     rc |= gust_buf_append_str(&h->out, "Transfer-Encoding: chunked\r\n");
