@@ -422,6 +422,33 @@ static void t_args(void) {
   srv_stop();
 }
 
+/* An IPv6 literal: connected to, and sent as Host with its brackets. */
+static void t_ipv6(void) {
+  gust_http_client *c;
+  gust_http_server *srv6;
+  gust_future *f;
+  char u[128], host[64];
+  int port;
+  if (!t_have_ipv6()) {
+    ok(!tap_in_ci(), "ipv6: this host has no IPv6 loopback");
+    return;
+  }
+  if (gust_http_server_new_cb(&srv6, loop, NULL, handler, NULL, NULL) != 0 ||
+      gust_http_server_listen(srv6, "::1", 0, NULL) != 0)
+    bail_out("IPv6 server");
+  port = gust_http_server_port(srv6);
+  c = client_new(NULL);
+  snprintf(u, sizeof(u), "http://[::1]:%d/echo?six", port);
+  f = get(c, u);
+  is_int(gust_fetch_response_code(R(f)), 200, "ipv6: 200");
+  snprintf(host, sizeof(host), "[::1]:%d", port);
+  is_str(hdr(f, "X-Seen-Host"), host, "ipv6: Host keeps the brackets");
+  is_str(hdr(f, "X-Seen-Uri"), "/echo?six", "ipv6: target");
+  gust_future_unref(f);
+  gust_http_client_free(c);
+  gust_http_server_free(srv6);
+}
+
 static void t_post(void) {
   gust_http_client *c;
   gust_fetch_request r;
@@ -1278,6 +1305,7 @@ int main(void) {
   t_run_group("basic", &loop, t_basic);
   t_run_group("args", &loop, t_args);
   t_run_group("post", &loop, t_post);
+  t_run_group("ipv6", &loop, t_ipv6);
   t_run_group("pool", &loop, t_pool);
   t_run_group("queue", &loop, t_queue);
   t_run_group("timeouts", &loop, t_timeouts);
