@@ -23,3 +23,14 @@ check_PROGRAMS += $(HTTPCLIENT_RAW_TESTS)
 TESTS += $(HTTPCLIENT_RAW_TESTS)
 VALGRIND_TESTS += $(HTTPCLIENT_RAW_TESTS)
 t_http_clientraw_SOURCES = t/http/clientraw.c t/net/tcp_common.h
+
+# Fuzz target: the client driver fed arbitrary responses by a local peer
+# (redirects, gzip, streaming, pool, retries above the parser).
+FUZZ_REPLAY_TESTS += fuzz/httpclient-replay
+fuzz_httpclient_replay_SOURCES = fuzz/httpclient.c fuzz/replay.c
+EXTRA_DIST += fuzz/corpus/httpclient fuzz/httpclient.dict
+if ENABLE_FUZZING
+FUZZ_TARGETS += fuzz/httpclient
+fuzz_httpclient_SOURCES = fuzz/httpclient.c
+fuzz_httpclient_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif
