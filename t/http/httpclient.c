@@ -712,6 +712,68 @@ static void t_queue(void) {
   srv_stop();
 }
 
+/* A resolver that knows no "bad.example" and hands the rest to the
+ * default one. */
+static int picky_resolve(gust_loop *l, const char *host, int port, int family,
+                         gust_resolve_done_fn done, void *token, void *ud) {
+  const gust_resolver *d = gust_resolver_default();
+  (void)ud;
+  if (strcmp(host, "bad.example") == 0) {
+    done(token, GUST_ERESOLVE, NULL, 0);
+    return 0;
+  }
+  return d->resolve(l, host, port, family, done, token, d->user_data);
+}
+
+/* One slot, and in front of a good request: a name that does not resolve,
+ * a TLS handshake with a plain HTTP server, a timeout. None stalls the
+ * queue. */
+static void t_queue_failures(void) {
+  gust_http_client *c;
+  gust_http_client_opts o;
+  gust_resolver res = {picky_resolve, NULL};
+  gust_fetch_request r;
+  gust_future *fs[4];
+  char u[128];
+  int i;
+  srv_start(NULL);
+  memset(&o, 0, sizeof(o));
+  o.max_clients = 1;
+  o.resolver = &res;
+  c = client_new(&o);
+  snprintf(u, sizeof(u), "http://bad.example:%d/echo", S.port);
+  if (gust_http_client_fetch_url(c, u, &fs[0]) != 0)
+    bail_out("fetch");
+  snprintf(u, sizeof(u), "https://127.0.0.1:%d/echo", S.port);
+  gust_fetch_request_init(&r, u);
+  r.validate_cert = 0;
+  if (gust_http_client_fetch(c, &r, &fs[1]) != 0)
+    bail_out("fetch");
+  gust_fetch_request_init(&r, url("/hang"));
+  r.request_timeout = 0.2;
+  if (gust_http_client_fetch(c, &r, &fs[2]) != 0 ||
+      gust_http_client_fetch_url(c, url("/hello"), &fs[3]) != 0)
+    bail_out("fetch");
+  for (i = 0; i < 4; i++)
+    t_run_future(fs[i]);
+  is_int(gust_fetch_response_code(R(fs[0])), 599, "queue: DNS failure: 599");
+  is_int(gust_fetch_response_error(R(fs[0])), GUST_ERESOLVE,
+         "queue: DNS failure: GUST_ERESOLVE");
+  is_int(gust_fetch_response_code(R(fs[1])), 599, "queue: TLS failure: 599");
+  ok(gust_fetch_response_error(R(fs[1])) <= GUST_ETLS &&
+         gust_fetch_response_error(R(fs[1])) >= GUST_ETLS_CONFIG,
+     "queue: TLS failure: a TLS error (%s)",
+     gust_errname(gust_fetch_response_error(R(fs[1]))));
+  is_int(gust_fetch_response_error(R(fs[2])), GUST_ETIMEDOUT,
+         "queue: timeout: GUST_ETIMEDOUT");
+  is_int(gust_fetch_response_code(R(fs[3])), 200,
+         "queue: the good request behind them: 200");
+  for (i = 0; i < 4; i++)
+    gust_future_unref(fs[i]);
+  gust_http_client_free(c);
+  srv_stop();
+}
+
 static void t_timeouts(void) {
   gust_http_client *c;
   gust_fetch_request r;
@@ -1309,6 +1371,7 @@ int main(void) {
   t_run_group("pool", &loop, t_pool);
   t_run_group("queue", &loop, t_queue);
   t_run_group("timeouts", &loop, t_timeouts);
+  t_run_group("queue_failures", &loop, t_queue_failures);
   t_run_group("redirects", &loop, t_redirects);
   t_run_group("gzip", &loop, t_gzip);
   t_run_group("streaming", &loop, t_streaming);
