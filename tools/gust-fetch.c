@@ -197,6 +197,24 @@ static int put_head(fetch_state *st, const gust_fetch_response *resp) {
   return rc;
 }
 
+/* The head of the request that got `resp`, as it was sent, "> " lines. */
+static void print_request_verbose(const gust_fetch_response *resp) {
+  gust_slice h = gust_fetch_response_request_head(resp);
+  size_t i = 0;
+  while (i < h.len) {
+    size_t j = i;
+    while (j < h.len && h.ptr[j] != '\r' && h.ptr[j] != '\n')
+      j++;
+    if (j == i)
+      fprintf(stderr, ">\n");
+    else
+      fprintf(stderr, "> %.*s\n", (int)(j - i), (const char *)h.ptr + i);
+    if (j < h.len && h.ptr[j] == '\r')
+      j++;
+    i = j < h.len ? j + 1 : j;
+  }
+}
+
 static void print_head_verbose(const gust_fetch_response *resp) {
   const gust_headers *h = gust_fetch_response_headers(resp);
   const char *reason = gust_fetch_response_reason(resp);
@@ -226,8 +244,10 @@ static int on_header(const gust_fetch_response *resp, void *user_data) {
       (!st->decompress || gust_headers_get(h, "Content-Encoding", NULL) != 0) &&
       gust_slice_to_u64(gust_slice_trim(v), UINT64_MAX - 1, &n) == 0)
     st->total = n;
-  if (st->verbose)
+  if (st->verbose) {
+    print_request_verbose(resp);
     print_head_verbose(resp);
+  }
   if (st->include)
     return put_head(st, resp);
   return 0;
@@ -453,6 +473,7 @@ int main(int argc, char **argv) {
       break;
     case 'v':
       st.verbose = 1;
+      req.keep_request_head = 1;
       break;
     case OPT_TIMEOUT:
     case OPT_CONNECT_TIMEOUT:

@@ -141,6 +141,10 @@ typedef struct gust_fetch_request {
    * the head before sending the body anyway (for servers that ignore
    * Expect, as curl does after 1 s); 0 = wait for the answer (Tornado). */
   double expect_100_timeout;
+  /* 1: the response keeps the head of the last request sent (request line
+   * and fields as they went out), for logs and debugging:
+   * gust_fetch_response_request_head(). */
+  int keep_request_head;
   size_t max_header_size; /* response head limit: 0 = 65536 */
   uint64_t max_body_size; /* response body limit (decoded size when
                              decompressing): 0 = 104857600 */
@@ -267,6 +271,12 @@ GUST_EXTERN int gust_fetch_response_error(const gust_fetch_response *r);
 /* The failure's message, or NULL when there was none. */
 GUST_EXTERN const char *
 gust_fetch_response_error_message(const gust_fetch_response *r);
+
+/* With keep_request_head: the bytes of the head of the last request sent
+ * (the final one after redirects; it is also there when the header
+ * callback runs), else an empty slice. Valid while the response lives. */
+GUST_EXTERN gust_slice
+gust_fetch_response_request_head(const gust_fetch_response *r);
 
 /* Timings in seconds on the loop's clock (Tornado's time_info): time in
  * the queue, to get a connection (resolution + connect + TLS; 0 when

@@ -58,6 +58,7 @@ struct gust_fetch_response {
   int error;
   char *error_msg;
   gust_fetch_timings t;
+  gust_buf req_head; /* keep_request_head */
 };
 
 struct gust_fetch_body_writer {
@@ -124,6 +125,7 @@ struct fetch {
   int allow_ipv6;
   int expect_100;
   double expect_100_timeout;
+  int keep_head;
   size_t max_header;
   uint64_t max_body;
   char *orig_url;
@@ -277,6 +279,7 @@ static gust_fetch_response *resp_new(const gust_mem *mem) {
   r->mem = mem;
   gust_headers_init(&r->headers, mem);
   gust_buf_init(&r->body, mem);
+  gust_buf_init(&r->req_head, mem);
   return r;
 }
 
@@ -292,6 +295,7 @@ void gust_fetch_response_unref(gust_fetch_response *r) {
     return;
   gust_headers_free(&r->headers);
   gust_buf_free(&r->body);
+  gust_buf_free(&r->req_head);
   gust__free(r->mem, r->reason);
   gust__free(r->mem, r->effective_url);
   gust__free(r->mem, r->request_url);
@@ -347,6 +351,15 @@ int gust_fetch_response_error(const gust_fetch_response *r) {
 
 const char *gust_fetch_response_error_message(const gust_fetch_response *r) {
   return r != NULL ? r->error_msg : NULL;
+}
+
+gust_slice gust_fetch_response_request_head(const gust_fetch_response *r) {
+  gust_slice s = {NULL, 0};
+  if (r != NULL && r->req_head.len > 0) {
+    s.ptr = r->req_head.ptr;
+    s.len = r->req_head.len;
+  }
+  return s;
 }
 
 void gust_fetch_response_timings(const gust_fetch_response *r,
@@ -1200,9 +1213,17 @@ static void send_request(fetch *f) {
       rc = GUST_ENOMEM;
   }
   if (rc == 0) {
+    size_t before = gust_h1_pending_output(c->h1).len;
     rc = gust_h1_send_request(c->h1, f->method, (const char *)target.ptr, &h);
     if (rc == 0)
       gust_h1_set_max_body(c->h1, f->max_body);
+    if (rc == 0 && f->keep_head && f->resp != NULL) {
+      gust_slice out = gust_h1_pending_output(c->h1);
+      gust_buf_clear(&f->resp->req_head);
+      if (gust_buf_append(&f->resp->req_head, out.ptr + before,
+                          out.len - before) < 0)
+        rc = GUST_ENOMEM;
+    }
   }
   gust_buf_free(&target);
   gust_headers_free(&h);
@@ -1987,6 +2008,7 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
   f->ims = r->if_modified_since;
   f->allow_ipv6 = r->allow_ipv6;
   f->expect_100 = r->expect_100_continue;
+  f->keep_head = r->keep_request_head;
   f->expect_100_timeout = r->expect_100_timeout > 0 ? r->expect_100_timeout : 0;
   f->max_header = r->max_header_size ? r->max_header_size : DEFAULT_MAX_HEADER;
   f->max_body = r->max_body_size ? r->max_body_size : DEFAULT_MAX_BODY;

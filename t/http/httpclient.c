@@ -338,6 +338,25 @@ static void t_basic(void) {
   is_str(hdr(f, "X-Seen-CL"), "-", "request: GET has no Content-Length");
   gust_future_unref(f);
 
+  /* keep_request_head: the head as sent */
+  gust_fetch_request_init(&r, url("/echo?h"));
+  r.keep_request_head = 1;
+  f = run(c, &r);
+  {
+    gust_slice h = gust_fetch_response_request_head(R(f));
+    char want[128];
+    snprintf(want, sizeof(want),
+             "GET /echo?h HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", S.port);
+    ok(h.len > strlen(want) && memcmp(h.ptr, want, strlen(want)) == 0 &&
+           memcmp(h.ptr + h.len - 4, "\r\n\r\n", 4) == 0,
+       "keep_request_head: the request line, Host, ..., blank line");
+  }
+  gust_future_unref(f);
+  f = get(c, url("/echo"));
+  is_int(gust_fetch_response_request_head(R(f)).len, 0,
+         "keep_request_head off: nothing kept");
+  gust_future_unref(f);
+
   /* HEAD: no body even though the server says how long it would be */
   gust_fetch_request_init(&r, url("/echo"));
   r.method = "HEAD";

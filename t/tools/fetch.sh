@@ -87,8 +87,10 @@ tail -c 17 "$tmp/out" >"$tmp/got"
 t "-i: empty line, then the body" 'cmp -s "$tmp/got" "$tmp/want"'
 
 run -v "$url/"
-t "-v: summary and response head on stderr" \
+t "-v: summary, request and response heads on stderr" \
   '[ $rc -eq 0 ] && grep -q "^\* effective URL: $url/\$" "$tmp/err" &&
+   grep -q "^> GET / HTTP/1.1\$" "$tmp/err" &&
+   grep -q "^> Host: 127.0.0.1:" "$tmp/err" &&
    grep -q "^< HTTP/1.1 200 OK\$" "$tmp/err" &&
    grep -q "^\* connection: new\$" "$tmp/err"'
 
