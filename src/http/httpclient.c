@@ -476,7 +476,11 @@ static int same_origin(const fetch *f) {
 /* TLS contexts                                                         */
 /* ------------------------------------------------------------------ */
 
-static int tls_for(fetch *f, gust_tls_ctx **out, const char **msg) {
+/* The TLS context for the hop's options: the client's default one, or one
+ * made (once per distinct set of options) for its own CA file, client
+ * certificate or validate_cert = 0. On failure `msg` (of `cap` bytes)
+ * says why, with the TLS library's explanation. */
+static int tls_for(fetch *f, gust_tls_ctx **out, char *msg, size_t cap) {
   gust_http_client *cl = f->cl;
   tls_entry *e;
   gust_tls_ctx *ctx = NULL;
@@ -490,7 +494,8 @@ static int tls_for(fetch *f, gust_tls_ctx **out, const char **msg) {
     if (cl->tls_default == NULL) {
       rc = gust_tls_ctx_new(GUST_TLS_CLIENT, cl->mem, &cl->tls_default);
       if (rc < 0) {
-        *msg = "cannot create a TLS context";
+        snprintf(msg, cap, "cannot create a TLS context: %s",
+                 gust_strerror(rc));
         return rc;
       }
       cl->own_tls = 1;
@@ -506,16 +511,23 @@ static int tls_for(fetch *f, gust_tls_ctx **out, const char **msg) {
     }
   }
   e = gust__calloc(cl->mem, 1, sizeof(*e));
-  if (e == NULL)
+  if (e == NULL) {
+    snprintf(msg, cap, "%s", gust_strerror(GUST_ENOMEM));
     return GUST_ENOMEM;
+  }
+  msg[0] = '\0';
   rc = gust_tls_ctx_new(GUST_TLS_CLIENT, cl->mem, &ctx);
   if (rc == 0 && f->ca != NULL &&
       (rc = gust_tls_ctx_load_ca_file(ctx, f->ca)) < 0)
-    *msg = "cannot load ca_certs";
+    snprintf(msg, cap, "cannot load ca_certs: %s",
+             gust_tls_ctx_error(ctx)[0] ? gust_tls_ctx_error(ctx)
+                                        : gust_strerror(rc));
   if (rc == 0 && f->cert != NULL &&
       (rc = gust_tls_ctx_use_cert_file(ctx, f->cert,
                                        f->key != NULL ? f->key : f->cert)) < 0)
-    *msg = "cannot load client_cert/client_key";
+    snprintf(msg, cap, "cannot load client_cert: %s",
+             gust_tls_ctx_error(ctx)[0] ? gust_tls_ctx_error(ctx)
+                                        : gust_strerror(rc));
   if (rc == 0 && !f->validate_cert)
     rc = gust_tls_ctx_set_insecure_skip_verify(ctx, 1);
   if (rc == 0) {
@@ -528,8 +540,8 @@ static int tls_for(fetch *f, gust_tls_ctx **out, const char **msg) {
       rc = GUST_ENOMEM;
   }
   if (rc < 0) {
-    if (*msg == NULL)
-      *msg = rc == GUST_ENOMEM ? "out of memory" : "bad TLS options";
+    if (msg[0] == '\0')
+      snprintf(msg, cap, "%s", gust_strerror(rc));
     gust_tls_ctx_free(ctx);
     gust__free(cl->mem, e->ca);
     gust__free(cl->mem, e->cert);
@@ -548,6 +560,26 @@ static int tls_for(fetch *f, gust_tls_ctx **out, const char **msg) {
 /* ------------------------------------------------------------------ */
 /* Slots, the queue and the end of a fetch                              */
 /* ------------------------------------------------------------------ */
+
+/* The fetch lists: the queue (head and tail, FIFO) and the running list
+ * (head only). */
+static void list_push_back(fetch **head, fetch **tail, fetch *f) {
+  f->next = NULL;
+  f->prev = *tail;
+  if (*tail != NULL)
+    (*tail)->next = f;
+  else
+    *head = f;
+  *tail = f;
+}
+
+static void list_push_front(fetch **head, fetch *f) {
+  f->prev = NULL;
+  f->next = *head;
+  if (*head != NULL)
+    (*head)->prev = f;
+  *head = f;
+}
 
 static void list_unlink(fetch **head, fetch **tail, fetch *f) {
   if (f->prev != NULL)
@@ -716,10 +748,7 @@ static void fill_slots(gust_http_client *cl) {
     fetch *f = cl->qhead;
     list_unlink(&cl->qhead, &cl->qtail, f);
     cl->nqueued--;
-    f->next = cl->running;
-    if (cl->running != NULL)
-      cl->running->prev = f;
-    cl->running = f;
+    list_push_front(&cl->running, f);
     cl->nrunning++;
     f->state = F_CONNECTING;
     timer_stop(f);
@@ -742,6 +771,8 @@ static void schedule_queue(gust_http_client *cl) {
     return;
   if (gust_loop_call_later(cl->loop, 0, run_queue, cl, &cl->queue_timer) == 0)
     cl->queue_soon = 1;
+  else
+    fill_slots(cl); /* out of memory for the timer: do not stall */
 }
 
 /* ------------------------------------------------------------------ */
@@ -1318,7 +1349,7 @@ static conn *take_idle(fetch *f) {
 static void hop_start(fetch *f) {
   gust_http_client *cl = f->cl;
   gust_tcp_connect_opts o;
-  const char *msg = NULL;
+  char msg[512];
   double deadline;
   int rc;
   f->started = gust_loop_now(f->loop);
@@ -1326,14 +1357,8 @@ static void hop_start(fetch *f) {
   if (f->resp != NULL && f->resp->t.queue == 0 && f->resp->t.redirects == 0)
     f->resp->t.queue = f->started - f->t0;
   f->tls = NULL;
-  if (f->https && (rc = tls_for(f, &f->tls, &msg)) < 0) {
-    const char *m = msg;
-    char buf[200];
-    if (f->tls == NULL && cl->tls_default == NULL && rc != GUST_ENOMEM) {
-      snprintf(buf, sizeof(buf), "%s", m != NULL ? m : gust_strerror(rc));
-      m = buf;
-    }
-    fetch_fail(f, rc, m);
+  if (f->https && (rc = tls_for(f, &f->tls, msg, sizeof(msg))) < 0) {
+    fetch_fail(f, rc, msg);
     return;
   }
   if (!f->retried) {
@@ -1560,7 +1585,6 @@ static void on_wait_done(gust_future *w, void *ud) {
 
 /* The hop's response is complete. */
 static void on_end(fetch *f) {
-  conn *c = f->c;
   int reusable = f->req_done && !f->no_body_sent;
   int rc;
   if (f->zip != NULL && !f->redirecting && f->zip_fed) {
@@ -1578,7 +1602,6 @@ static void on_end(fetch *f) {
     conn_release(f, 0);
   /* else released by drive() once the state machine is ready for the
    * next request */
-  (void)c;
 }
 
 /* Follows the redirect of the finished hop. */
@@ -2089,12 +2112,7 @@ int gust_http_client_fetch(gust_http_client *cl, const gust_fetch_request *r,
   gust_future_ref(f->fut);
   *out = f->fut;
   f->state = F_QUEUED;
-  f->prev = cl->qtail;
-  if (cl->qtail != NULL)
-    cl->qtail->next = f;
-  else
-    cl->qhead = f;
-  cl->qtail = f;
+  list_push_back(&cl->qhead, &cl->qtail, f);
   cl->nqueued++;
   if (cl->nrunning >= cl->opts.max_clients) {
     deadline = 0;

@@ -1336,6 +1336,10 @@ static void t_tls(void) {
   r.ca_certs = "/nonexistent/ca.pem";
   f = run(c, &r);
   is_int(gust_fetch_response_code(R(f)), 599, "missing CA file: 599");
+  ok(strstr(gust_fetch_response_error_message(R(f)),
+            "cannot load ca_certs: /nonexistent/ca.pem") != NULL,
+     "missing CA file: the message names it (%s)",
+     gust_fetch_response_error_message(R(f)));
   gust_future_unref(f);
   gust_http_client_free(c);
   srv_stop();
