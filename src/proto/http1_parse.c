@@ -779,6 +779,20 @@ ALWAYS_INLINE static int fast_lines(gust_h1 *h, const uint8_t *p, size_t avail,
   return 2;
 }
 
+/* A Connection field in a trailer section: only its "close" counts. */
+static void trailer_connection(gust_h1 *h, const uint8_t *p, size_t va,
+                               size_t vb) {
+  unsigned close = h->conn_close, keep = h->conn_keep_alive,
+           up = h->conn_upgrade;
+  h->conn_close = 0;
+  tokens(h, p, va, vb, connection_token);
+  if (h->conn_close)
+    h->keep_alive = 0;
+  h->conn_close = close;
+  h->conn_keep_alive = keep;
+  h->conn_upgrade = up;
+}
+
 /* Stores a field line's slices and records what the field means; `ne` is
  * the colon after the name, `le` the end of the line. */
 ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
@@ -787,8 +801,15 @@ ALWAYS_INLINE static int field_store(gust_h1 *h, const uint8_t *p, size_t ls,
   int rc = add_field(h, ls, ne, va, vb);
   if (rc != 0)
     return rc;
-  if (trailers)
-    return 0; /* CL, TE and Host mean nothing in trailers */
+  if (trailers) {
+    /* CL, TE and Host mean nothing in trailers. Connection may not be
+     * sent there (RFC 9110 6.5.1) and is not merged into the head, but a
+     * "close" in it still ends the connection after this message, as
+     * llhttp does: not reusing a connection is always the safe side. */
+    if (ne - ls == 10 && eq_lower(p + ls, 10, "connection"))
+      trailer_connection(h, p, va, vb);
+    return 0;
+  }
   if (ne - ls == 17) {
     if (eq_lower(p + ls, 17, "transfer-encoding")) {
       h->framing = 1;

@@ -29,7 +29,27 @@ static void ext_value_bws(void) {
             REQ " | D:x | END | NEED");
 }
 
+/* A Connection: close in a trailer section was ignored, so gust read the
+ * next request where llhttp (which applies it) stops: it now ends the
+ * connection after the message (found by fuzz/http1_diff, input
+ * fuzz/corpus/http1_diff/found-trailer-connection-close). */
+static void trailer_connection_close(void) {
+  drive_opts o = server_opts();
+  if (!tap_group("trailer connection close"))
+    return;
+  check_str("trailer close: no second request", &o,
+            HEAD "0\r\nX-T: 1\r\nConnection: x, close\r\n\r\n"
+                 "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            REQ " | TRL [X-T=1] [Connection=x, close] | END | CLOSED");
+  check_str("trailer keep-alive: the next request is read", &o,
+            HEAD "0\r\nConnection: keep-alive\r\n\r\n"
+                 "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            REQ " | TRL [Connection=keep-alive] | END | REQ GET / 1.1 KL0 "
+                "[Host=a] | END | NEED");
+}
+
 int main(void) {
   ext_value_bws();
+  trailer_connection_close();
   return done_testing();
 }
