@@ -470,6 +470,10 @@ static const diff_class classes[] = {
      "method-unknown", "R2", method_is_token},
     {LLHTTP_REJECTS, "Expected HTTP/2 Connection Preface", HPE_INVALID_VERSION,
      "method-pri", "R2", method_is_token},
+    /* llhttp's table also holds RTSP methods (PLAY, SETUP, ...), which it
+     * takes only with RTSP/1.0; for gust they are token methods */
+    {LLHTTP_REJECTS, "Invalid method for HTTP/x.x request",
+     HPE_INVALID_CONSTANT, "method-rtsp", "R2", method_is_token},
     {LLHTTP_REJECTS, "Duplicate Content-Length", HPE_UNEXPECTED_CONTENT_LENGTH,
      "cl-duplicate-equal", "C5", cl_lists_only},
     {LLHTTP_REJECTS, "Invalid character in Content-Length",
