@@ -729,6 +729,18 @@ static void on_timer(gust_loop *loop, void *ud) {
     fetch_fail(f, GUST_ETIMEDOUT, "Timeout during request");
 }
 
+/* The earlier of the connect and request deadlines counted from `from`
+ * (the queue and connect phases end at whichever comes first), or 0 when
+ * neither timeout is set. */
+static double first_deadline(const fetch *f, double from) {
+  double d = 0;
+  if (f->connect_timeout > 0)
+    d = from + f->connect_timeout;
+  if (f->request_timeout > 0 && (d == 0 || from + f->request_timeout < d))
+    d = from + f->request_timeout;
+  return d;
+}
+
 static int timer_set(fetch *f, int phase, double deadline) {
   timer_stop(f);
   f->timer_phase = phase;
@@ -1350,7 +1362,6 @@ static void hop_start(fetch *f) {
   gust_http_client *cl = f->cl;
   gust_tcp_connect_opts o;
   char msg[512];
-  double deadline;
   int rc;
   f->started = gust_loop_now(f->loop);
   f->hop_connect = 0;
@@ -1397,13 +1408,7 @@ static void hop_start(fetch *f) {
     fetch_fail(f, GUST_ENOMEM, NULL);
     return;
   }
-  deadline = 0;
-  if (f->connect_timeout > 0)
-    deadline = f->started + f->connect_timeout;
-  if (f->request_timeout > 0 &&
-      (deadline == 0 || f->started + f->request_timeout < deadline))
-    deadline = f->started + f->request_timeout;
-  if (timer_set(f, 1, deadline) < 0)
+  if (timer_set(f, 1, first_deadline(f, f->started)) < 0)
     fetch_fail(f, GUST_ENOMEM, NULL);
 }
 
@@ -2082,7 +2087,6 @@ int gust_http_client_fetch(gust_http_client *cl, const gust_fetch_request *r,
                            gust_future **out) {
   fetch *f;
   int rc;
-  double deadline;
   if (out != NULL)
     *out = NULL;
   if (cl == NULL || r == NULL || out == NULL)
@@ -2114,16 +2118,9 @@ int gust_http_client_fetch(gust_http_client *cl, const gust_fetch_request *r,
   f->state = F_QUEUED;
   list_push_back(&cl->qhead, &cl->qtail, f);
   cl->nqueued++;
-  if (cl->nrunning >= cl->opts.max_clients) {
-    deadline = 0;
-    if (f->connect_timeout > 0)
-      deadline = f->t0 + f->connect_timeout;
-    if (f->request_timeout > 0 &&
-        (deadline == 0 || f->t0 + f->request_timeout < deadline))
-      deadline = f->t0 + f->request_timeout;
-    if (timer_set(f, 0, deadline) < 0)
-      fetch_fail(f, GUST_ENOMEM, NULL);
-  }
+  if (cl->nrunning >= cl->opts.max_clients &&
+      timer_set(f, 0, first_deadline(f, f->t0)) < 0)
+    fetch_fail(f, GUST_ENOMEM, NULL);
   fill_slots(cl);
   return 0;
 }
