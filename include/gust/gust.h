@@ -22,5 +22,6 @@
 #include <gust/tcp.h>
 #include <gust/httpserver.h>
 #include <gust/httpclient.h>
+#include <gust/websocket.h>
 
 #endif /* GUST_GUST_H */

@@ -108,8 +108,8 @@ void gust_future_unref(gust_future *f) {
     next = n->next;
     gust__free(f->mem, n);
   }
-  if (f->state == RESULT && f->dtor != NULL)
-    f->dtor(f->value);
+  if (f->state != PENDING && f->dtor != NULL)
+    f->dtor(f->value); /* a result, or an error's attached value */
   gust__free(f->mem, f->msg);
   gust_future_unref(f->keep);
   gust__free(f->mem, f);
@@ -241,6 +241,20 @@ const char *gust_future_error_message(const gust_future *f) {
 
 void *gust_future_result(const gust_future *f) {
   return f->state == RESULT ? f->value : NULL;
+}
+
+int gust__future_set_error_value(gust_future *f, int code, const char *msg,
+                                 void *value, gust_free_fn dtor) {
+  int rc = gust_future_set_error(f, code, msg);
+  if (rc == 0) {
+    f->value = value;
+    f->dtor = dtor;
+  }
+  return rc;
+}
+
+void *gust__future_value(const gust_future *f) {
+  return f->state != PENDING ? f->value : NULL;
 }
 
 int gust_future_add_done_callback(gust_future *f, gust_future_cb cb,

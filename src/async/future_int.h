@@ -27,6 +27,17 @@ void gust__future_off_done(gust_future *f, gust__future_fn fn, void *user_data);
  * result is shared (dst keeps a reference to src). Returns 0 or a code. */
 int gust__future_copy(gust_future *src, gust_future *dst);
 
+/* gust_future_set_error() that also attaches `value`, released with
+ * `dtor` (may be NULL) when the future is freed, for an API that tells
+ * more about a failure (the WebSocket client's refused handshake). On
+ * failure `value` stays the caller's. */
+int gust__future_set_error_value(gust_future *f, int code, const char *msg,
+                                 void *value, gust_free_fn dtor);
+
+/* The value of a done future: its result, or the value attached to its
+ * error; NULL while pending. */
+void *gust__future_value(const gust_future *f);
+
 /* The allocator of the future. */
 const gust_mem *gust__future_mem(const gust_future *f);
 

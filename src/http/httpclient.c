@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "base/base_int.h"
+#include "http/httpclient_int.h"
 #include "net/iostream_int.h"
 
 #define DEFAULT_MAX_CLIENTS  10
@@ -59,6 +60,10 @@ struct gust_fetch_response {
   char *error_msg;
   gust_fetch_timings t;
   gust_buf req_head; /* keep_request_head */
+  /* an upgrade (gust__http_client_upgrade): the connection, taken out of
+   * the pool, and the bytes read past the 101 head */
+  gust_iostream *up_stream;
+  gust_buf up_rest;
 };
 
 struct gust_fetch_body_writer {
@@ -168,6 +173,7 @@ struct fetch {
   unsigned zip_pump : 1;
   unsigned zip_fed : 1;   /* body bytes went to the decoder */
   unsigned resp_done : 1; /* END_MESSAGE of the final response */
+  unsigned upgrade : 1;   /* a 101 hands the connection over */
 };
 
 struct gust_http_client {
@@ -280,6 +286,7 @@ static gust_fetch_response *resp_new(const gust_mem *mem) {
   gust_headers_init(&r->headers, mem);
   gust_buf_init(&r->body, mem);
   gust_buf_init(&r->req_head, mem);
+  gust_buf_init(&r->up_rest, mem);
   return r;
 }
 
@@ -296,6 +303,8 @@ void gust_fetch_response_unref(gust_fetch_response *r) {
   gust_headers_free(&r->headers);
   gust_buf_free(&r->body);
   gust_buf_free(&r->req_head);
+  gust_buf_free(&r->up_rest);
+  gust_iostream_unref(r->up_stream);
   gust__free(r->mem, r->reason);
   gust__free(r->mem, r->effective_url);
   gust__free(r->mem, r->request_url);
@@ -1437,7 +1446,7 @@ static int on_response(fetch *f, const gust_h1_event *ev) {
     gust_loop_cancel(f->loop, f->x100_timer);
     f->x100_armed = 0;
   }
-  if (ev->status < 200) {
+  if (ev->status < 200 && !(ev->status == 101 && f->upgrade)) {
     if (ev->status == 100 && f->awaiting_100) {
       f->awaiting_100 = 0;
       send_body(f);
@@ -1677,6 +1686,28 @@ static void hop_done(fetch *f) {
   fetch_end(f);
 }
 
+/* A 101 to an upgrade: the connection leaves the client with the bytes
+ * that came after the head, and the fetch ends with the response. The
+ * connection record goes on a later iteration (drive() still uses it). */
+static void hand_over(conn *c, fetch *f, gust_slice rest) {
+  gust_fetch_response *r = f->resp;
+  if (rest.len > 0 && gust_buf_append(&r->up_rest, rest.ptr, rest.len) < 0) {
+    fetch_fail(f, GUST_ENOMEM, NULL);
+    return;
+  }
+  gust__iostream_stop_stream(c->stream);
+  gust__iostream_set_paused(c->stream, 0);
+  gust_iostream_set_close_callback(c->stream, NULL, NULL);
+  r->up_stream = c->stream;
+  c->stream = NULL;
+  c->closing = 1;
+  f->c = NULL;
+  c->f = NULL;
+  if (gust_loop_call_soon(f->loop, on_finish_soon, c) < 0)
+    c->eof_deferred = 1; /* conn_free() at the end of drive() */
+  fetch_end(f);
+}
+
 static void drive(conn *c) {
   gust_h1_event ev;
   fetch *f;
@@ -1773,13 +1804,20 @@ static void drive(conn *c) {
       fetch_unref(f);
       goto out;
     default: /* SWITCHED */
+      fetch_ref(f);
+      if (f->upgrade && f->got_head && f->resp != NULL && f->resp->code == 101)
+        hand_over(c, f, ev.data);
+      else
+        fetch_fail(f, GUST_EHTTP_SYNTAX, "unexpected protocol switch");
       gust_buf_clear(&c->in);
-      fetch_fail(f, GUST_EHTTP_SYNTAX, "unexpected protocol switch");
+      fetch_unref(f);
       goto out;
     }
   }
 out:
   c->in_drive = 0;
+  if (c->stream == NULL && c->eof_deferred)
+    conn_finish(c); /* handed over, and no loop callback could be had */
 }
 
 static void on_data(gust_iostream *s, gust_slice data, void *ud) {
@@ -2083,8 +2121,8 @@ static int fetch_make(gust_http_client *cl, const gust_fetch_request *r,
   return 0;
 }
 
-int gust_http_client_fetch(gust_http_client *cl, const gust_fetch_request *r,
-                           gust_future **out) {
+static int fetch_start(gust_http_client *cl, const gust_fetch_request *r,
+                       int upgrade, gust_future **out) {
   fetch *f;
   int rc;
   if (out != NULL)
@@ -2097,6 +2135,11 @@ int gust_http_client_fetch(gust_http_client *cl, const gust_fetch_request *r,
   rc = fetch_make(cl, r, &f);
   if (rc < 0)
     return rc;
+  if (upgrade) {
+    f->upgrade = 1;
+    f->follow_redirects = 0;
+    f->decompress = 0;
+  }
   f->t0 = gust_loop_now(cl->loop);
   f->resp = resp_new(f->mem);
   if (f->resp == NULL || gust_future_new(&f->fut, cl->loop, cl->mem) < 0) {
@@ -2122,6 +2165,27 @@ int gust_http_client_fetch(gust_http_client *cl, const gust_fetch_request *r,
       timer_set(f, 0, first_deadline(f, f->t0)) < 0)
     fetch_fail(f, GUST_ENOMEM, NULL);
   fill_slots(cl);
+  return 0;
+}
+
+int gust_http_client_fetch(gust_http_client *cl, const gust_fetch_request *r,
+                           gust_future **out) {
+  return fetch_start(cl, r, 0, out);
+}
+
+int gust__http_client_upgrade(gust_http_client *cl, const gust_fetch_request *r,
+                              gust_future **out) {
+  return fetch_start(cl, r, 1, out);
+}
+
+int gust__fetch_response_take_upgrade(gust_fetch_response *r,
+                                      gust_iostream **stream, gust_buf *rest) {
+  if (r == NULL || r->up_stream == NULL)
+    return GUST_ESTATE;
+  *stream = r->up_stream;
+  r->up_stream = NULL;
+  *rest = r->up_rest;
+  gust_buf_init(&r->up_rest, r->mem);
   return 0;
 }
 

@@ -1,0 +1,1 @@
+## WebSocket echo benchmark against node ws and Tornado (bench/ws_echo*).

@@ -1,0 +1,2 @@
+## WebSocket conformance and interop tests against real peers
+## (t/interop/ws_*).
