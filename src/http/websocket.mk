@@ -22,3 +22,4 @@ t_http_websocket_SOURCES = t/http/websocket.c t/net/tcp_common.h \
 	t/proto/tls_common.h
 t_http_websocket_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
+EXTRA_DIST += doc/websocket.md
