@@ -512,6 +512,10 @@ static int frame_start(gust_ws *ws, gust_ws_event *ev) {
   }
   if (gust_ws_frame_check(h, ws->cfg.role, ws->zip != NULL ? 0x40u : 0u,
                           &why) != 0) {
+    /* a malformed close still ends the peer's side: no need to wait for
+     * another one */
+    if (h->opcode == GUST_WS_OP_CLOSE)
+      ws->close_received = 1;
     rc = fail(ws, ev, GUST_WS_CLOSE_PROTOCOL_ERROR, GUST_EWS_PROTOCOL, why,
               ws->in_offset);
     return rc < 0 ? rc : -1;

@@ -764,6 +764,26 @@ static void test_drain(void) {
     gust_ws_free(ws);
   }
   {
+    /* a close frame failing the header rules (RSV bits, fragmented, a
+     * payload over 125 bytes) is still the peer's close */
+    static const uint8_t bad_close[][8] = {{0xf8, 0x82, 0, 0, 0, 0},
+                                           {0x08, 0x82, 0, 0, 0, 0},
+                                           {0x88, 0xfe, 0, 126, 0, 0, 0, 0}};
+    size_t i;
+    int fine = 0;
+    for (i = 0; i < sizeof(bad_close) / sizeof(bad_close[0]); i++) {
+      gust_ws *ws;
+      gust_ws_event ev;
+      gust_ws_new(&ws, NULL, NULL);
+      gust_ws_feed(ws, bad_close[i], 8);
+      gust_ws_next_event(ws, &ev);
+      fine += ev.type == GUST_WS_EV_ERROR && ev.code == 1002 &&
+              gust_ws_get_state(ws) == GUST_WS_CLOSED;
+      gust_ws_free(ws);
+    }
+    is_int(fine, 3, "drain: a malformed close ends the handshake at once");
+  }
+  {
     gust_ws *ws;
     gust_ws_event ev;
     const uint8_t junk[] = {0x82, 0xfe, 0x00, 0x05, 1, 2, 3, 4};
