@@ -281,6 +281,14 @@ GUST_EXTERN void gust_ws_consume_output(gust_ws *ws, size_t n);
 /* Returns the state of the closing handshake. */
 GUST_EXTERN gust_ws_state gust_ws_get_state(const gust_ws *ws);
 
+/* What the peer's close frame said: returns its code (1005 when it had
+ * none, or when it failed the frame rules so that no code could be read),
+ * or 0 while no close frame arrived; *reason (may be NULL) gets its reason
+ * bytes, valid while the connection lives (as sent: not checked when the
+ * close was invalid). Also set for a close found while draining after a
+ * failure, which no CLOSE event reports. */
+GUST_EXTERN unsigned gust_ws_peer_close(const gust_ws *ws, gust_slice *reason);
+
 /* ------------------------------------------------------------------ */
 /* Opening handshake                                                    */
 /* ------------------------------------------------------------------ */

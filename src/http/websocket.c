@@ -326,9 +326,24 @@ static void close_tcp(gust_websocket *w) {
   gust_iostream_close(w->stream);
 }
 
+/* Takes the peer's close code and reason from the state machine, which
+ * also knows them when its close came after a failure (no CLOSE event). */
+static void sync_peer_close(gust_websocket *w) {
+  gust_slice r;
+  unsigned code;
+  if (w->close_code != 0 || (code = gust_ws_peer_close(w->ws, &r)) == 0)
+    return;
+  w->close_code = code;
+  w->close_reason_len =
+      r.len <= sizeof(w->close_reason) ? r.len : sizeof(w->close_reason);
+  if (w->close_reason_len > 0)
+    memcpy(w->close_reason, r.ptr, w->close_reason_len);
+}
+
 /* The state machine's closing state changed: act on it. */
 static void after_closing(gust_websocket *w) {
   gust_ws_state s = gust_ws_get_state(w->ws);
+  sync_peer_close(w);
   if (s == GUST_WS_OPEN || w->stream == NULL)
     return;
   w->state = GUST_WEBSOCKET_CLOSING;
@@ -356,6 +371,7 @@ static void on_stream_close(gust_iostream *s, void *ud) {
     gust_loop_cancel(w->loop, w->ping_timer);
     w->ping_armed = 0;
   }
+  sync_peer_close(w);
   if (w->close_code == 0)
     w->close_code = GUST_WS_CLOSE_ABNORMAL;
   if (w->err == 0 && gust_iostream_error(w->stream) != 0 &&
@@ -1136,6 +1152,20 @@ static void connect_fail(connecting *c, int code, const char *msg,
   }
 }
 
+/* "Unsupported extension in the response: <its value>". */
+static const char *ext_msg(const gust_fetch_response *resp, char *buf,
+                           size_t cap) {
+  gust_buf v;
+  gust_buf_init(&v, NULL);
+  gust_headers_get_joined(gust_fetch_response_headers(resp),
+                          "Sec-WebSocket-Extensions", &v);
+  snprintf(buf, cap, "Unsupported extension in the response: %.*s",
+           (int)(v.len < 100 ? v.len : 100),
+           v.len > 0 ? (const char *)v.ptr : "");
+  gust_buf_free(&v);
+  return buf;
+}
+
 static void on_fetched(gust_future *ff, void *ud) {
   connecting *c = ud;
   const gust_fetch_response *resp = gust_fetch_response_of(ff);
@@ -1201,8 +1231,7 @@ static void on_fetched(gust_future *ff, void *ud) {
   gust_ws_extensions_free(&ext);
   if (rc < 0) {
     connect_fail(c, rc == GUST_ENOMEM ? rc : GUST_EWS_EXTENSION,
-                 rc == GUST_ENOMEM ? NULL
-                                   : "Unsupported extension in the response",
+                 rc == GUST_ENOMEM ? NULL : ext_msg(resp, msg, sizeof(msg)),
                  resp);
     connecting_free(c);
     return;

@@ -42,6 +42,9 @@ struct gust_ws {
 
   int close_sent;
   int close_received;
+  unsigned peer_code; /* the peer's close: its code, 1005, or 0 (none) */
+  size_t peer_reason_len;
+  uint8_t peer_reason[GUST_WS_MAX_CONTROL_PAYLOAD];
   int draining;        /* after a failure: looking for the peer's close */
   uint64_t drain_skip; /* bytes of the current frame still to skip */
   int done;            /* terminal event delivered */
@@ -334,6 +337,23 @@ gust_ws_state gust_ws_get_state(const gust_ws *ws) {
 /* Input                                                                */
 /* ------------------------------------------------------------------ */
 
+/* Keeps what the peer's close frame says (`p`: its unmasked payload). */
+static void record_peer_close(gust_ws *ws, const uint8_t *p, size_t n) {
+  ws->peer_code =
+      n >= 2 ? ((unsigned)p[0] << 8) | p[1] : GUST_WS_CLOSE_NO_STATUS;
+  ws->peer_reason_len = n > 2 ? n - 2 : 0;
+  if (ws->peer_reason_len > 0)
+    memcpy(ws->peer_reason, p + 2, ws->peer_reason_len);
+}
+
+unsigned gust_ws_peer_close(const gust_ws *ws, gust_slice *reason) {
+  if (reason != NULL) {
+    reason->ptr = ws->peer_reason;
+    reason->len = ws->peer_reason_len;
+  }
+  return ws->peer_code;
+}
+
 /* After a failure only the peer's close frame matters (it completes the
  * closing handshake); everything else is skipped frame by frame without
  * further checks, holding at most a partial header. */
@@ -353,8 +373,21 @@ static void drain_scan(gust_ws *ws) {
     r = gust_ws_frame_parse(ws->in.ptr, ws->in.len, &h);
     if (r == 0)
       return;
-    if (r > 0 && h.opcode == GUST_WS_OP_CLOSE)
+    if (r > 0 && h.opcode == GUST_WS_OP_CLOSE) {
+      if (h.payload_len <= GUST_WS_MAX_CONTROL_PAYLOAD) {
+        uint8_t pl[GUST_WS_MAX_CONTROL_PAYLOAD];
+        size_t n = (size_t)h.payload_len;
+        if (ws->in.len - (size_t)r < n)
+          return; /* its payload tells the code: wait for it */
+        memcpy(pl, ws->in.ptr + r, n);
+        if (h.masked)
+          gust_ws_mask(pl, n, h.mask, 0);
+        record_peer_close(ws, pl, n);
+      } else {
+        ws->peer_code = GUST_WS_CLOSE_NO_STATUS;
+      }
       ws->close_received = 1;
+    }
     if (r < 0 || h.opcode == GUST_WS_OP_CLOSE) {
       ws->draining = 0;
       gust_buf_free(&ws->in);
@@ -457,6 +490,7 @@ static int control_frame(gust_ws *ws, gust_ws_event *ev) {
     size_t bad;
     gust_utf8 v = {0};
     ws->close_received = 1; /* even a bad close ends the peer's side */
+    record_peer_close(ws, p, n);
     if (n == 1)
       return fail(ws, ev, GUST_WS_CLOSE_PROTOCOL_ERROR, GUST_EWS_PROTOCOL,
                   "close payload of one byte", off);
@@ -514,8 +548,10 @@ static int frame_start(gust_ws *ws, gust_ws_event *ev) {
                           &why) != 0) {
     /* a malformed close still ends the peer's side: no need to wait for
      * another one */
-    if (h->opcode == GUST_WS_OP_CLOSE)
+    if (h->opcode == GUST_WS_OP_CLOSE) {
       ws->close_received = 1;
+      ws->peer_code = GUST_WS_CLOSE_NO_STATUS;
+    }
     rc = fail(ws, ev, GUST_WS_CLOSE_PROTOCOL_ERROR, GUST_EWS_PROTOCOL, why,
               ws->in_offset);
     return rc < 0 ? rc : -1;

@@ -1050,18 +1050,22 @@ static void t_protocol_errors(void) {
     int unmasked;
     int code;
     int err;
+    int peer; /* the close code gust reports for the peer */
   } cases[] = {
-      {"unmasked frame", 0x81, "hi", 2, 1, 1002, GUST_EWS_PROTOCOL},
-      {"RSV1 without an extension", 0xc1, "hi", 2, 0, 1002, GUST_EWS_PROTOCOL},
-      {"reserved opcode 3", 0x83, "", 0, 0, 1002, GUST_EWS_PROTOCOL},
+      {"unmasked frame", 0x81, "hi", 2, 1, 1002, GUST_EWS_PROTOCOL, 1000},
+      {"RSV1 without an extension", 0xc1, "hi", 2, 0, 1002, GUST_EWS_PROTOCOL,
+       1000},
+      {"reserved opcode 3", 0x83, "", 0, 0, 1002, GUST_EWS_PROTOCOL, 1000},
       {"continuation without a message", 0x80, "x", 1, 0, 1002,
-       GUST_EWS_PROTOCOL},
-      {"fragmented ping", 0x09, "", 0, 0, 1002, GUST_EWS_PROTOCOL},
+       GUST_EWS_PROTOCOL, 1000},
+      {"fragmented ping", 0x09, "", 0, 0, 1002, GUST_EWS_PROTOCOL, 1000},
       {"invalid UTF-8", 0x81, "\xce\xba\xe1\xbd\xb9\xcf\x83\xed\xa0\x80", 10, 0,
-       1007, GUST_EWS_UTF8},
-      {"too big", 0x82, "0123456789abcdefghij", 20, 0, 1009, GUST_EWS_TOOBIG},
-      {"close with 1 byte", 0x88, "\x03", 1, 0, 1002, GUST_EWS_PROTOCOL},
-      {"close with code 1004", 0x88, "\x03\xec", 2, 0, 1002, GUST_EWS_PROTOCOL},
+       1007, GUST_EWS_UTF8, 1000},
+      {"too big", 0x82, "0123456789abcdefghij", 20, 0, 1009, GUST_EWS_TOOBIG,
+       1000},
+      {"close with 1 byte", 0x88, "\x03", 1, 0, 1002, GUST_EWS_PROTOCOL, 1005},
+      {"close with code 1004", 0x88, "\x03\xec", 2, 0, 1002, GUST_EWS_PROTOCOL,
+       1004},
   };
   size_t i;
   S.opts.max_message_size = 16;
@@ -1087,6 +1091,8 @@ static void t_protocol_errors(void) {
     ok(raw_sees_eof(fd, 10), "%s: TCP closed after our answer", cases[i].name);
     ok(wait_srv_closed(before + 1) == 0 && S.err == cases[i].err,
        "%s: on_close once, error %s", cases[i].name, gust_errname(S.err));
+    is_int(S.close_code, cases[i].peer, "%s: the peer's close is reported (%d)",
+           cases[i].name, cases[i].peer);
     close(fd);
     gust_buf_free(&in);
   }

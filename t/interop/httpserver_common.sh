@@ -75,6 +75,7 @@ done_testing() {
 start_server() {
   hs_sname=$1
   shift
+  : >"$hs_tmp/$hs_sname.out"
   "$@" >"$hs_tmp/$hs_sname.out" 2>"$hs_tmp/$hs_sname.err" &
   server_pid=$!
   hs_pids="$hs_pids $server_pid"

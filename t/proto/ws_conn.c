@@ -708,6 +708,12 @@ static void test_error_event(void) {
   is_int(gust_ws_feed(ws, in.ptr, in.len), 0, "error: peer's close fed");
   is_int(gust_ws_get_state(ws), GUST_WS_CLOSED,
          "error: the peer's close completes the handshake");
+  {
+    gust_slice r;
+    is_int(gust_ws_peer_close(ws, &r), 1002,
+           "error: the peer's code is known after draining");
+    is_int((int)r.len, 0, "error: ... with its (empty) reason");
+  }
   is_int(gust_ws_pending_output(ws).len, 2 + 2 + strlen(ev.message),
          "error: only our one close frame is queued");
   gust_ws_free(ws);
