@@ -92,7 +92,11 @@ typedef struct gust_websocket_handler {
 
 /* Connection options, both roles (all zero = defaults). */
 typedef struct gust_websocket_opts {
-  uint64_t max_message_size; /* 0 = 10485760; over → close 1009 */
+  uint64_t max_message_size; /* 0 = 10485760; over → close 1009. A
+                                compressed message is held to it twice:
+                                as received, then inflated (so one that
+                                deflate made larger than the limit is
+                                refused even if it inflates to less) */
   uint32_t max_fragments;    /* frames per message; 0 = 131072 (→ 1008) */
   double ping_interval;      /* seconds between keepalive pings; 0 = off */
   double ping_timeout;       /* seconds to wait for a pong: 0 = the
