@@ -369,16 +369,18 @@ GUST_EXTERN void gust_http_server_stop(gust_http_server *srv);
 
 /* Graceful shutdown: stops accepting, closes idle connections now, lets
  * requests in progress finish (their responses carry Connection: close and
- * the connection closes after them), and after `timeout` seconds (<= 0:
+ * the connection closes after them), closes upgraded WebSocket
+ * connections with 1001 "going away", and after `timeout` seconds (<= 0:
  * no limit) closes whatever is left. *out (may be NULL) receives a future
  * resolved once every connection is closed. Returns 0 or GUST_ENOMEM. */
 GUST_EXTERN int gust_http_server_shutdown(gust_http_server *srv, double timeout,
                                           gust_future **out);
 
-/* Closes every connection at once and frees the server (delegates get
- * on_connection_close). May be called from the server's own callbacks
- * (a handler that stops its server): the server then stops listening at
- * once and is freed when that callback returns. NULL is a no-op. */
+/* Closes every connection at once, upgraded WebSocket connections
+ * included, and frees the server (delegates get on_connection_close). May be
+ * called from the server's own callbacks (a handler that stops its server): the
+ * server then stops listening at once and is freed when that callback returns.
+ * NULL is a no-op. */
 GUST_EXTERN void gust_http_server_free(gust_http_server *srv);
 
 #ifdef __cplusplus

@@ -147,6 +147,7 @@ struct gust_http_server {
   int free_pending;
 
   int shutting_down;
+  gust__http_upgraded *upgraded; /* connections that left by an upgrade */
   gust_future *shutdown_f;
   int shutdown_timer_armed;
   gust_timer shutdown_timer;
@@ -257,7 +258,7 @@ static const char *peer_str(const gust__http_conn *c, char *buf, size_t cap) {
 }
 
 static void maybe_shutdown_done(gust_http_server *srv) {
-  if (srv->nconns != 0 || srv->shutdown_f == NULL)
+  if (srv->nconns != 0 || srv->upgraded != NULL || srv->shutdown_f == NULL)
     return;
   if (srv->shutdown_timer_armed) {
     gust_loop_cancel(srv->loop, srv->shutdown_timer);
@@ -1323,6 +1324,43 @@ void gust_http_server_stop(gust_http_server *srv) {
     gust_tcp_server_stop(srv->tcp);
 }
 
+/* Asks every upgraded connection to end (each untracks itself later). */
+static void end_upgraded(gust_http_server *srv, int now) {
+  gust__http_upgraded *u, *next;
+  for (u = srv->upgraded; u != NULL; u = next) {
+    next = u->next;
+    u->end(u, now);
+  }
+}
+
+void gust__http_server_track(gust_http_server *srv, gust__http_upgraded *u) {
+  u->srv = srv;
+  u->prev = NULL;
+  u->next = srv->upgraded;
+  if (srv->upgraded != NULL)
+    srv->upgraded->prev = u;
+  srv->upgraded = u;
+}
+
+void gust__http_server_untrack(gust__http_upgraded *u) {
+  gust_http_server *srv = u->srv;
+  if (srv == NULL)
+    return;
+  if (u->prev != NULL)
+    u->prev->next = u->next;
+  else
+    srv->upgraded = u->next;
+  if (u->next != NULL)
+    u->next->prev = u->prev;
+  u->prev = u->next = NULL;
+  u->srv = NULL;
+  maybe_shutdown_done(srv);
+}
+
+int gust__http_server_shutting_down(const gust_http_server *srv) {
+  return srv->shutting_down;
+}
+
 static void on_shutdown_timeout(gust_loop *loop, void *ud) {
   gust_http_server *srv = ud;
   gust__http_conn *c, *next;
@@ -1334,6 +1372,7 @@ static void on_shutdown_timeout(gust_loop *loop, void *ud) {
   }
   while (srv->parked != NULL)
     parked_close(srv->parked);
+  end_upgraded(srv, 1);
 }
 
 int gust_http_server_shutdown(gust_http_server *srv, double timeout,
@@ -1365,6 +1404,7 @@ int gust_http_server_shutdown(gust_http_server *srv, double timeout,
   }
   if (out != NULL)
     *out = gust_future_ref(srv->shutdown_f);
+  end_upgraded(srv, 0);
   /* parked connections close at once (each may resolve the future, whose
    * reference the caller already holds) */
   while (srv->parked != NULL)
@@ -1401,6 +1441,13 @@ static void server_free_now(gust_http_server *srv) {
   }
   while (srv->parked != NULL)
     parked_close(srv->parked);
+  while (srv->upgraded != NULL) {
+    gust__http_upgraded *u = srv->upgraded;
+    srv->upgraded = u->next;
+    u->prev = u->next = NULL;
+    u->srv = NULL;
+    u->end(u, 1);
+  }
   gust__free(srv->mem, srv->park_buf);
   while (srv->n_spares > 0) {
     gust__http_conn *c = srv->spares[--srv->n_spares];

@@ -52,4 +52,27 @@ int gust__http_request_resp_state(const gust_http_request *req);
 /* Marks the response finished, for request_time(). */
 void gust__http_request_set_finish_time(gust_http_request *req, double t);
 
+/* Connections that left the HTTP server by an upgrade (WebSocket) stay
+ * known to it, so that a graceful shutdown can end them too and waits for
+ * them, and freeing the server drops them. */
+typedef struct gust__http_upgraded gust__http_upgraded;
+struct gust__http_upgraded {
+  gust__http_upgraded *prev, *next;
+  gust_http_server *srv; /* NULL once untracked or the server is gone */
+  /* Asks the connection to end: gracefully (shutdown; `now` 0) or at once
+   * (the shutdown timed out, or the server is freed; `now` 1). It
+   * untracks itself once closed (not from inside this call). */
+  void (*end)(gust__http_upgraded *u, int now);
+};
+
+/* Tracks `u` on `srv` (sets u->srv). */
+void gust__http_server_track(gust_http_server *srv, gust__http_upgraded *u);
+
+/* Stops tracking `u` (no-op when it is not tracked); a graceful shutdown
+ * waiting for it may complete. */
+void gust__http_server_untrack(gust__http_upgraded *u);
+
+/* 1 while the server shuts down (no new upgrade should start). */
+int gust__http_server_shutting_down(const gust_http_server *srv);
+
 #endif /* GUST_HTTP_REQUEST_INT_H */

@@ -23,6 +23,7 @@
 
 #include <gust/websocket.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,7 @@
 #include "async/future_int.h"
 #include "base/base_int.h"
 #include "http/httpclient_int.h"
+#include "http/request_int.h"
 #include "net/iostream_int.h"
 
 #define DEFAULT_CLOSE_TIMEOUT 5.0
@@ -53,6 +55,7 @@ struct gust_websocket {
   void *ud;
   gust_websocket_opts o;
   gust_http_request *req;       /* server */
+  gust__http_upgraded up;       /* server: known to the HTTP server */
   gust_fetch_response *resp;    /* client */
   gust_http_client *own_client; /* client: made for this connection (its
                                    TLS context must outlive the stream) */
@@ -361,6 +364,7 @@ static void after_closing(gust_websocket *w) {
 static void on_stream_close(gust_iostream *s, void *ud) {
   gust_websocket *w = ud;
   GUST__UNUSED(s);
+  gust__http_server_untrack(&w->up);
   w->finished = 1;
   w->state = GUST_WEBSOCKET_CLOSED;
   if (w->close_armed) {
@@ -916,6 +920,17 @@ static int refuse(gust_http_request *req, int status, const char *body,
   return rc < 0 ? rc : GUST_EWS_HANDSHAKE;
 }
 
+/* The HTTP server shuts down (or is freed): close with 1001 "going away",
+ * or drop the connection. */
+static void server_ends(gust__http_upgraded *u, int now) {
+  gust_websocket *w =
+      (gust_websocket *)(void *)((char *)u - offsetof(gust_websocket, up));
+  if (now)
+    gust_websocket_abort(w);
+  else
+    gust_websocket_close(w, GUST_WS_CLOSE_GOING_AWAY, "going away");
+}
+
 int gust_websocket_upgrade(gust_http_request *req,
                            const gust_websocket_handler *h,
                            const gust_websocket_opts *opts, void *user_data,
@@ -970,6 +985,8 @@ int gust_websocket_upgrade(gust_http_request *req,
     return refuse(req, v.status, v.body, v.header_name, v.header_value);
   if (rc < 0)
     return rc;
+  if (gust__http_server_shutting_down(gust_http_request_server(req)))
+    return refuse(req, 503, "Server shutting down", NULL, NULL);
 
   n = gust_ws_parse_protocols(hd, offered, GUST_WS_MAX_PROTOCOLS);
   if (n < 0)
@@ -1055,6 +1072,8 @@ int gust_websocket_upgrade(gust_http_request *req,
     gust_websocket_unref(w);
     return rc;
   }
+  w->up.end = server_ends;
+  gust__http_server_track(gust_http_request_server(req), &w->up);
   if (out != NULL)
     *out = w;
   ws_open(w);

@@ -1371,6 +1371,70 @@ static void t_tls(void) {
   gust_buf_free(&got);
 }
 
+static void t_shutdown(void) {
+  gust_websocket *a, *b;
+  gust_future *f = NULL;
+  gust_buf got;
+  gust_buf_init(&got, NULL);
+  S.opts.close_timeout = 0.3;
+  srv_start(NULL);
+  a = connect_ws("/s", 0, 1);
+  b = connect_ws("/s", 1, 1);
+  ok(a != NULL && b != NULL, "two connections");
+  is_int(gust_http_server_shutdown(S.srv, 30, &f), 0, "graceful shutdown");
+  ok(read_msg(a, &got, NULL) == 1 && read_msg(b, &got, NULL) == 1,
+     "both clients' reads end");
+  wait_ws_closed(a);
+  wait_ws_closed(b);
+  ok(gust_websocket_close_code(a) == 1001 &&
+         gust_websocket_close_code(b) == 1001,
+     "both got 1001 (going away)");
+  ok(gust_websocket_close_reason(a).len == 10 &&
+         memcmp(gust_websocket_close_reason(a).ptr, "going away", 10) == 0,
+     "... with the reason \"going away\"");
+  ok(t_run_future(f) == 0 && gust_future_error(f) == 0,
+     "the shutdown completes once they are closed");
+  is_int(S.closed, 2, "server on_close ran for both");
+  gust_future_unref(f);
+  gust_websocket_unref(a);
+  gust_websocket_unref(b);
+  srv_stop();
+
+  /* a peer that does not answer: the close timeout ends it */
+  S.opts.close_timeout = 0.2;
+  srv_start(NULL);
+  {
+    int fd = raw_connect(S.port);
+    gust_buf in;
+    double t0;
+    gust_buf_init(&in, NULL);
+    raw_handshake(fd, "GET", KEY_LINES, NULL, 0, &in, NULL, 0);
+    t0 = gust_loop_now(loop);
+    gust_http_server_shutdown(S.srv, 30, &f);
+    is_int(raw_until_close(fd, &in, NULL, NULL, 0), 1001,
+           "the silent peer gets 1001");
+    ok(t_run_future(f) == 0 && gust_loop_now(loop) - t0 < 10,
+       "the shutdown completes after the close timeout, not its own");
+    gust_future_unref(f);
+    close(fd);
+    gust_buf_free(&in);
+  }
+  srv_stop();
+
+  /* freeing the server drops its WebSocket connections */
+  srv_start(NULL);
+  a = connect_ws("/s", 0, 1);
+  gust_http_server_free(S.srv);
+  S.srv = NULL;
+  ok(read_msg(a, &got, NULL) == 1, "server freed: the client's read ends");
+  wait_ws_closed(a);
+  is_int(gust_websocket_close_code(a), 1006, "... without a close frame");
+  ok(wait_srv_closed(1) == 0, "the server side's on_close still runs");
+  gust_websocket_unref(a);
+  srv_stop();
+  gust_buf_free(&got);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   tc_make_certs();
@@ -1384,6 +1448,7 @@ int main(void) {
   t_run_group("ping", &loop, t_ping);
   t_run_group("open", &loop, t_open);
   t_run_group("tls", &loop, t_tls);
+  t_run_group("shutdown", &loop, t_shutdown);
   tc_remove_certs();
   return done_testing();
 }
