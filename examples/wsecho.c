@@ -8,7 +8,8 @@
  * is accepted when the client offers it (--no-compression declines it).
  * Cross-origin upgrades are refused (403), as Tornado does by default.
  * Prints "listening on PORT" once it listens (port 0 picks one).
- * SIGTERM/SIGINT stop it. */
+ * SIGTERM/SIGINT stop it gracefully: open connections are closed with
+ * 1001 "going away" first. */
 #include <gust/websocket.h>
 
 #include <signal.h>
@@ -31,10 +32,22 @@ static const gust_websocket_handler HANDLER = {
     .on_message = on_message,
 };
 
+static gust_http_server *server;
+
+static void on_shutdown(gust_future *f, void *ud) {
+  (void)ud;
+  gust_loop_stop(gust_future_loop(f));
+}
+
+/* A graceful stop: every connection gets 1001 "going away" first. */
 static void on_signal(gust_loop *loop, int signum, void *ud) {
+  gust_future *f = NULL;
   (void)signum;
   (void)ud;
-  gust_loop_stop(loop);
+  if (gust_http_server_shutdown(server, 10.0, &f) != 0 ||
+      gust_future_add_done_callback(f, on_shutdown, NULL) != 0)
+    gust_loop_stop(loop);
+  gust_future_unref(f);
 }
 
 static void usage(void) {
@@ -48,7 +61,6 @@ int main(int argc, char **argv) {
   const char *host = "127.0.0.1";
   int port = 8888, i, rc;
   gust_loop *loop;
-  gust_http_server *server;
   gust_websocket_opts wopts;
   gust_websocket_endpoint ep;
   struct rlimit rl;
