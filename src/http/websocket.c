@@ -285,11 +285,18 @@ static void on_close_timer(gust_loop *loop, void *ud) {
   w->close_armed = 0;
   if (w->stream == NULL)
     return;
-  if (gust_ws_get_state(w->ws) != GUST_WS_CLOSED && w->err == 0) {
+  /* a client whose closing handshake completed only waited for the
+   * server's TCP close: no error then */
+  if (w->err == 0 &&
+      (w->tcp_closing || gust_ws_get_state(w->ws) != GUST_WS_CLOSED)) {
     w->err = GUST_ETIMEDOUT;
-    w->err_msg = "timed out waiting for the peer's close frame";
+    w->err_msg = w->tcp_closing
+                     ? "timed out writing the last frames"
+                     : "timed out waiting for the peer's close frame";
   }
-  close_tcp(w);
+  /* whatever was still to be written goes with it: the peer had its time */
+  w->tcp_closing = 1;
+  gust_iostream_close(w->stream);
 }
 
 static void arm_close_timer(gust_websocket *w) {
@@ -321,6 +328,15 @@ static void close_tcp(gust_websocket *w) {
     gust_websocket_ref(w);
     if (gust_future_add_done_callback(f, on_written_close, w) == 0) {
       gust_future_unref(f);
+      /* a peer that reads nothing does not keep us: bounded by the close
+       * timeout (restarted) */
+      if (w->close_armed) {
+        gust_loop_cancel(w->loop, w->close_timer);
+        w->close_armed = 0;
+      }
+      if (gust_loop_call_later(w->loop, w->o.close_timeout, on_close_timer, w,
+                               &w->close_timer) == 0)
+        w->close_armed = 1;
       return;
     }
     gust_websocket_unref(w);

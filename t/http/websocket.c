@@ -1421,6 +1421,38 @@ static void t_shutdown(void) {
   }
   srv_stop();
 
+  /* a peer that sends without reading: our close cannot even be written,
+   * and the close timeout still ends it */
+  S.opts.close_timeout = 0.2;
+  S.opts.write_high_water = 65536;
+  srv_start(NULL);
+  {
+    int fd = raw_connect(S.port), i;
+    gust_buf in;
+    uint8_t *fr = malloc(60100), *big = calloc(1, 60000);
+    size_t n = frame(fr, 0x82, big, 60000, 0);
+    gust_buf_init(&in, NULL);
+    raw_handshake(fd, "GET", KEY_LINES, NULL, 0, &in, NULL, 0);
+    for (i = 0; i < 1000; i++) {
+      if (send(fd, fr, n, MSG_DONTWAIT) != (ssize_t)n)
+        break;
+      t_run_for(loop, 0.002);
+    }
+    t_run_for(loop, 0.1);
+    gust_http_server_shutdown(S.srv, 30, &f);
+    ok(t_run_future(f) == 0, "a flooding peer that reads nothing: the "
+                             "shutdown still completes");
+    ok(S.closed == 1 && S.err == GUST_ETIMEDOUT,
+       "... its connection closed on the close timeout (%s)",
+       gust_errname(S.err));
+    gust_future_unref(f);
+    close(fd);
+    free(fr);
+    free(big);
+    gust_buf_free(&in);
+  }
+  srv_stop();
+
   /* freeing the server drops its WebSocket connections */
   srv_start(NULL);
   a = connect_ws("/s", 0, 1);
