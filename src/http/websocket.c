@@ -67,7 +67,7 @@ struct gust_websocket {
   uint8_t close_reason[GUST_WS_MAX_CLOSE_REASON];
   size_t close_reason_len;
   int err;
-  const char *err_msg;
+  char err_msg[160]; /* its message (copied: sources do not live as long) */
 
   gust_future *wait;  /* the application's (open, on_message) */
   gust_future *drain; /* the write buffer passed the high-water mark */
@@ -99,6 +99,15 @@ static void arm_ping(gust_websocket *w);
 /* ------------------------------------------------------------------ */
 /* Objects                                                              */
 /* ------------------------------------------------------------------ */
+
+/* Records why the connection failed; the first reason stays. */
+static void set_err(gust_websocket *w, int code, const char *msg) {
+  if (w->err != 0)
+    return;
+  w->err = code;
+  snprintf(w->err_msg, sizeof(w->err_msg), "%s",
+           msg != NULL ? msg : gust_strerror(code));
+}
 
 static void msgbox_free(void *v) {
   msgbox *b = v;
@@ -242,8 +251,7 @@ static int flush(gust_websocket *w, gust_future **out) {
     /* nothing of it was queued: frames would be lost mid-stream */
     gust_ws_consume_output(w->ws, o.len);
     if (rc != GUST_ECLOSED) {
-      w->err = rc;
-      w->err_msg = gust_iostream_call_error(w->stream);
+      set_err(w, rc, gust_iostream_call_error(w->stream));
       close_tcp(w);
     }
     return rc;
@@ -289,10 +297,9 @@ static void on_close_timer(gust_loop *loop, void *ud) {
    * server's TCP close: no error then */
   if (w->err == 0 &&
       (w->tcp_closing || gust_ws_get_state(w->ws) != GUST_WS_CLOSED)) {
-    w->err = GUST_ETIMEDOUT;
-    w->err_msg = w->tcp_closing
-                     ? "timed out writing the last frames"
-                     : "timed out waiting for the peer's close frame";
+    set_err(w, GUST_ETIMEDOUT,
+            w->tcp_closing ? "timed out writing the last frames"
+                           : "timed out waiting for the peer's close frame");
   }
   /* whatever was still to be written goes with it: the peer had its time */
   w->tcp_closing = 1;
@@ -396,8 +403,8 @@ static void on_stream_close(gust_iostream *s, void *ud) {
     w->close_code = GUST_WS_CLOSE_ABNORMAL;
   if (w->err == 0 && gust_iostream_error(w->stream) != 0 &&
       gust_ws_get_state(w->ws) != GUST_WS_CLOSED) {
-    w->err = gust_iostream_error(w->stream);
-    w->err_msg = gust_iostream_error_message(w->stream);
+    set_err(w, gust_iostream_error(w->stream),
+            gust_iostream_error_message(w->stream));
   }
   if (w->rm != NULL) {
     gust_future *rm = w->rm;
@@ -415,10 +422,7 @@ static void on_stream_close(gust_iostream *s, void *ud) {
 /* Fails the connection from our side with a close frame. */
 static void fail_close(gust_websocket *w, unsigned code, const char *reason,
                        int err, const char *msg) {
-  if (w->err == 0) {
-    w->err = err;
-    w->err_msg = msg;
-  }
+  set_err(w, err, msg);
   w->local_close = 1;
   if (gust_ws_get_state(w->ws) == GUST_WS_OPEN &&
       gust_ws_close(w->ws, code, reason, strlen(reason)) < 0) {
@@ -515,7 +519,7 @@ static void drive(gust_websocket *w) {
     rc = gust_ws_next_event(w->ws, &ev);
     if (rc < 0) {
       if (rc == GUST_ENOMEM) {
-        w->err = rc;
+        set_err(w, rc, NULL);
         close_tcp(w);
       }
       break;
@@ -545,10 +549,7 @@ static void drive(gust_websocket *w) {
         memcpy(w->close_reason, ev.data.ptr, w->close_reason_len);
       break;
     case GUST_WS_EV_ERROR:
-      if (w->err == 0) {
-        w->err = ev.error;
-        w->err_msg = ev.message;
-      }
+      set_err(w, ev.error, ev.message);
       w->local_close = 1;
       gust_log(GUST_LOG_GENERAL, GUST_LOG_INFO,
                "WebSocket protocol error, closing with %u: %s", ev.code,
@@ -575,7 +576,7 @@ static void on_data(gust_iostream *s, gust_slice data, void *ud) {
   w->st.bytes_in += data.len;
   rc = gust_ws_feed(w->ws, data.ptr, data.len);
   if (rc == GUST_ENOMEM) {
-    w->err = rc;
+    set_err(w, rc, NULL);
     close_tcp(w);
     return;
   }
@@ -647,10 +648,7 @@ static void ws_open(gust_websocket *w) {
     take_wait(w, wt);
   }
   if (rc < 0) {
-    if (w->err == 0) {
-      w->err = rc;
-      w->err_msg = "open failed";
-    }
+    set_err(w, rc, "open failed");
     gust_websocket_abort(w);
   } else if (w->stream != NULL) {
     drive(w);
@@ -725,7 +723,7 @@ int gust_websocket_write_message(gust_websocket *w, const void *data,
   if (rc < 0) {
     if (rc != GUST_EINVAL && rc != GUST_ESTATE) {
       /* the compressor is out of step with the peer: the stream is lost */
-      w->err = rc;
+      set_err(w, rc, NULL);
       close_tcp(w);
     }
     return rc == GUST_ESTATE ? GUST_ECLOSED : rc;
@@ -844,9 +842,9 @@ gust_slice gust_websocket_close_reason(const gust_websocket *w) {
 
 int gust_websocket_error(const gust_websocket *w, const char **message) {
   if (message != NULL)
-    *message = w->err == 0          ? NULL
-               : w->err_msg != NULL ? w->err_msg
-                                    : gust_strerror(w->err);
+    *message = w->err == 0             ? NULL
+               : w->err_msg[0] != '\0' ? w->err_msg
+                                       : gust_strerror(w->err);
   return w->err;
 }
 
