@@ -678,6 +678,27 @@ static void t_compression(void) {
   srv_stop();
 }
 
+/* Accepts the connection the client makes to the raw listener `lfd` and
+ * reads its request head into `buf` (NUL-terminated); returns the socket. */
+static int accept_head(int lfd, char *buf, size_t cap) {
+  size_t n = 0;
+  int fd;
+  t_run_for(loop, 0.05);
+  fd = accept(lfd, NULL, NULL);
+  buf[0] = 0;
+  while (fd >= 0 && n < cap - 1) {
+    ssize_t r;
+    t_run_for(loop, 0.002);
+    r = recv(fd, buf + n, cap - 1 - n, MSG_DONTWAIT);
+    if (r > 0)
+      n += (size_t)r;
+    buf[n] = 0;
+    if (strstr(buf, "\r\n\r\n") != NULL)
+      break;
+  }
+  return fd;
+}
+
 static void t_subprotocol(void) {
   static const char *const offer[] = {"chat.v2", "chat", NULL};
   gust_websocket_connect_opts o;
@@ -738,19 +759,7 @@ static void t_subprotocol(void) {
       snprintf(u, sizeof(u), "ws://127.0.0.1:%d/", port);
       gust_websocket_connect_url(loop, u, &o, NULL, &f);
     }
-    t_run_for(loop, 0.05);
-    cfd = accept(lfd, NULL, NULL);
-    n = 0;
-    while (cfd >= 0 && n < (ssize_t)sizeof(buf) - 1) {
-      ssize_t r;
-      t_run_for(loop, 0.002);
-      r = recv(cfd, buf + n, sizeof(buf) - 1 - (size_t)n, MSG_DONTWAIT);
-      if (r > 0)
-        n += r;
-      buf[n] = 0;
-      if (strstr(buf, "\r\n\r\n") != NULL)
-        break;
-    }
+    cfd = accept_head(lfd, buf, sizeof(buf));
     k = strstr(buf, "Sec-WebSocket-Key: ");
     if (k != NULL)
       sscanf(k + 19, "%63[^\r]", key);
@@ -779,19 +788,7 @@ static void t_subprotocol(void) {
       int c2;
       snprintf(u, sizeof(u), "ws://127.0.0.1:%d/", port);
       gust_websocket_connect_url(loop, u, NULL, NULL, &f);
-      t_run_for(loop, 0.05);
-      c2 = accept(lfd, NULL, NULL);
-      n = 0;
-      while (c2 >= 0 && n < (ssize_t)sizeof(buf) - 1) {
-        ssize_t r;
-        t_run_for(loop, 0.002);
-        r = recv(c2, buf + n, sizeof(buf) - 1 - (size_t)n, MSG_DONTWAIT);
-        if (r > 0)
-          n += r;
-        buf[n] = 0;
-        if (strstr(buf, "\r\n\r\n") != NULL)
-          break;
-      }
+      c2 = accept_head(lfd, buf, sizeof(buf));
       n = snprintf(resp, sizeof(resp),
                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                    "Connection: Upgrade\r\nSec-WebSocket-Accept: "
