@@ -1464,6 +1464,64 @@ static void t_shutdown(void) {
   gust_buf_free(&got);
 }
 
+/* Every allocation of a client connection failing in turn: each run ends,
+ * cleanly, and frees everything (valgrind and ASan watch). */
+static void t_failmem(void) {
+  gust_failmem fm;
+  unsigned long n;
+  int completed = 0, failed = 0, hung = 0;
+  gust_buf got;
+  gust_buf_init(&got, NULL);
+  S.opts.compression = 1;
+  srv_start(NULL);
+  gust_failmem_init(&fm, NULL);
+  for (n = 1; n < 800; n++) {
+    gust_websocket_connect_opts o;
+    gust_websocket *ws;
+    gust_future *f = NULL;
+    char u[64];
+    memset(&o, 0, sizeof(o));
+    o.ws.compression = 1;
+    snprintf(u, sizeof(u), "ws://127.0.0.1:%d/f", S.port);
+    /* the first half fails one allocation, the second every one from
+     * there on */
+    gust_failmem_reset(&fm, n < 400 ? n : n - 399);
+    fm.fail_after = n >= 400;
+    if (gust_websocket_connect_url(loop, u, &o, &fm.mem, &f) != 0) {
+      failed++;
+      continue;
+    }
+    if (t_run_future(f) != 0) {
+      hung++;
+      gust_future_unref(f);
+      break;
+    }
+    ws = gust_websocket_connect_take(f);
+    gust_future_unref(f);
+    if (ws == NULL) {
+      failed++;
+      continue;
+    }
+    if (gust_websocket_write_message(ws, "failmem", 7, 0, NULL) == 0 &&
+        read_msg(ws, &got, NULL) == 0 && got.len == 7)
+      completed++;
+    else
+      failed++;
+    gust_websocket_close(ws, 1000, NULL);
+    if (wait_ws_closed(ws) != 0)
+      hung++;
+    gust_websocket_unref(ws);
+    t_run_for(loop, 0.002);
+  }
+  t_run_for(loop, 0.05);
+  is_int(hung, 0, "failmem: no run hangs");
+  ok(completed > 0 && failed > 0, "failmem: %d completed, %d failed cleanly",
+     completed, failed);
+  is_int((long long)fm.live_blocks, 0, "failmem: nothing left allocated");
+  srv_stop();
+  gust_buf_free(&got);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   tc_make_certs();
@@ -1478,6 +1536,7 @@ int main(void) {
   t_run_group("open", &loop, t_open);
   t_run_group("tls", &loop, t_tls);
   t_run_group("shutdown", &loop, t_shutdown);
+  t_run_group("failmem", &loop, t_failmem);
   tc_remove_certs();
   return done_testing();
 }
