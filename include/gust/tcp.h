@@ -122,7 +122,9 @@ GUST_EXTERN void gust_tcp_client_free(gust_tcp_client *c);
  * resolves with the connected stream — take it with
  * gust_tcp_client_take_stream() — or fails with GUST_ETIMEDOUT ("Timeout"),
  * GUST_ERESOLVE, the last connect error (GUST_ECONNREFUSED, ...) or a TLS
- * error. Returns 0, GUST_EINVAL or GUST_ENOMEM (then no future). */
+ * error. Cancelling the future stops the connect at once (its sockets are
+ * closed); merely dropping it lets the connect run to its end, then closes
+ * the connection. Returns 0, GUST_EINVAL or GUST_ENOMEM (then no future). */
 GUST_EXTERN int gust_tcp_client_connect(gust_tcp_client *c, const char *host,
                                         int port,
                                         const gust_tcp_connect_opts *opts,

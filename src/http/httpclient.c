@@ -644,7 +644,8 @@ static void fetch_end(fetch *f) {
   if (f->c != NULL)
     conn_release(f, 0);
   if (f->connect_f != NULL) {
-    gust_future_unref(f->connect_f); /* closes the stream if it connects */
+    gust_future_cancel(f->connect_f); /* stops the connect */
+    gust_future_unref(f->connect_f);
     f->connect_f = NULL;
   }
   fetch_detach_client(f);
@@ -698,6 +699,7 @@ static void fetch_abort(fetch *f) {
   if (f->c != NULL)
     conn_release(f, 0);
   if (f->connect_f != NULL) {
+    gust_future_cancel(f->connect_f); /* stops the connect */
     gust_future_unref(f->connect_f);
     f->connect_f = NULL;
   }

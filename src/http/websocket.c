@@ -1329,6 +1329,14 @@ static void on_fetched(gust_future *ff, void *ud) {
   ws_open(w);
 }
 
+/* The application cancelled its connect future: the handshake stops too
+ * (on_fetched then only cleans up). Runs inline when `out` completes. */
+static void on_out_done(gust_future *out, void *ud) {
+  connecting *c = ud;
+  if (gust_future_cancelled(out) && c->fetch != NULL)
+    gust_future_cancel(c->fetch);
+}
+
 /* ws:// → http://, wss:// → https:// (other schemes as they are). */
 static char *http_url(const gust_mem *mem, const char *url) {
   size_t len = strlen(url);
@@ -1478,6 +1486,8 @@ int gust_websocket_connect(gust_loop *loop, const gust_fetch_request *req,
   gust__free(mem, url);
   if (rc == 0)
     rc = gust_future_new(&c->out, loop, mem);
+  if (rc == 0)
+    rc = gust__future_on_done(c->out, on_out_done, c, NULL);
   if (rc == 0)
     rc = gust_future_add_done_callback(c->fetch, on_fetched, c);
   if (rc < 0) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "async/future_int.h"
 #include "async/loop_int.h"
 #include "base/base_int.h"
 #include "net/tcp_int.h"
@@ -387,6 +388,23 @@ static void hc_succeed(hconn *hc, gust_tcp *tcp, gust_iostream *stream) {
   hc_unref(hc);
 }
 
+/* The application cancelled the future: the connect stops here (attempts
+ * closed, timers cancelled, a TLS handshake dropped). Runs inline when the
+ * future completes; after our own result or error it finds us finished. */
+static void on_future_done(gust_future *f, void *ud) {
+  hconn *hc = ud;
+  if (hc->finished || !gust_future_cancelled(f))
+    return;
+  hc->finished = 1;
+  cancel_timers(hc);
+  close_attempts(hc);
+  if (hc->handshaking != NULL) {
+    gust_iostream_unref(hc->handshaking);
+    hc->handshaking = NULL;
+  }
+  hc_unref(hc); /* the running connect's reference */
+}
+
 static void on_handshake(gust_future *f, void *ud) {
   hconn *hc = ud;
   gust_iostream *s = hc->handshaking;
@@ -676,6 +694,8 @@ static int start_connect(gust_tcp_client *c, const char *host, int port,
     }
   }
   rc = gust_future_new(&hc->future, c->loop, c->mem);
+  if (rc == 0)
+    rc = gust__future_on_done(hc->future, on_future_done, hc, NULL);
   if (rc < 0) {
     hc_unref(hc);
     return rc;

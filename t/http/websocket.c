@@ -1308,6 +1308,25 @@ static void t_open(void) {
     gust_websocket_unref(ws);
     gust_future_unref(f);
   }
+  /* a connect cancelled while the server does not answer */
+  {
+    hang_listener hl;
+    gust_future *f = NULL;
+    char u[64];
+    double t0 = gust_loop_now(loop);
+    if (hang_open(&hl) != 0)
+      bail_out("hang listener");
+    snprintf(u, sizeof(u), "ws://127.0.0.1:%d/", hl.port);
+    gust_websocket_connect_url(loop, u, NULL, NULL, &f);
+    t_run_for(loop, 0.05);
+    ok(!gust_future_done(f), "a server that never answers: still connecting");
+    ok(gust_future_cancel(f) == 1 && gust_future_cancelled(f),
+       "the connect future can be cancelled");
+    t_run_for(loop, 0.05);
+    ok(gust_loop_now(loop) - t0 < 5, "... and everything stops at once");
+    gust_future_unref(f);
+    hang_close(&hl);
+  }
   /* a connect future dropped without taking the connection */
   S.open_fail = 0;
   {

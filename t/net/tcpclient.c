@@ -359,6 +359,18 @@ static void test_timeout_and_refusal(void) {
     t_run_for(L, 0.05);
     is_int(t_syn_sent_to(h.port), 0,
            "timeout: the attempt was closed after the timeout");
+    /* cancelling the future stops the connect at once */
+    o.timeout = 30;
+    if (gust_tcp_client_connect(c, "hang.example", 1, &o, &f) != 0)
+      bail_out("connect");
+    t_run_for(L, 0.05);
+    ok(t_syn_sent_to(h.port) >= 1 || t_syn_sent_to(h.port) < 0,
+       "cancel: the attempt is under way");
+    ok(gust_future_cancel(f) == 1, "cancel: the future is cancelled");
+    t_run_for(L, 0.05);
+    is_int(t_syn_sent_to(h.port), 0,
+           "cancel: the attempt was closed at once, not after 30 s");
+    gust_future_unref(f);
   }
   hang_close(&h);
 
