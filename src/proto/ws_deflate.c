@@ -166,7 +166,7 @@ static int inflate_piece(gust__ws_zip *z, const uint8_t *data, size_t len,
   while (!z->inf_finished) {
     size_t room = INFLATE_PIECE;
     uint64_t left = out->len <= limit ? limit - out->len : 0;
-    if (left + 1 < room)
+    if (left < room - 1)       /* (left + 1 would wrap for "no limit") */
       room = (size_t)left + 1; /* one byte over the cap proves a bomb */
     if ((rc = gust_buf_reserve(out, room)) < 0)
       return rc;

@@ -358,15 +358,19 @@ static void test_vectors(void) {
   for (i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
     const struct vcase *c = &vcases[i];
     int mode;
-    for (mode = 0; mode < 2; mode++) {
+    /* bit 0: streaming; bit 1: max_message_size = UINT64_MAX ("no
+     * limit", whose bound must not wrap) */
+    for (mode = 0; mode < 4; mode++) {
       uint8_t *g = tap_guard_copy(c->bytes, c->len);
       wt_run r;
       size_t cut;
       int splits = 1;
-      cfg.streaming = mode;
+      cfg.streaming = mode & 1;
+      cfg.max_message_size = (mode & 2) ? UINT64_MAX : 0;
       wt_run_stream(&r, &cfg, g, c->len, c->len, c->len, NULL);
-      is_str((const char *)r.events.ptr, c->events, "vector: %s [%s]", c->name,
-             mode ? "streaming" : "whole");
+      is_str((const char *)r.events.ptr, c->events, "vector: %s [%s%s]",
+             c->name, (mode & 1) ? "streaming" : "whole",
+             (mode & 2) ? ", no limit" : "");
       wt_run_free(&r);
       for (cut = 1; cut < c->len; cut++) {
         wt_run_stream(&r, &cfg, g, c->len, cut, c->len, NULL);
@@ -378,8 +382,8 @@ static void test_vectors(void) {
       if (strcmp((const char *)r.events.ptr, c->events) != 0)
         splits = 0;
       wt_run_free(&r);
-      ok(splits, "vector: %s [%s] every split and byte by byte", c->name,
-         mode ? "streaming" : "whole");
+      ok(splits, "vector: %s [%s%s] every split and byte by byte", c->name,
+         (mode & 1) ? "streaming" : "whole", (mode & 2) ? ", no limit" : "");
       tap_guard_free(g, c->len);
     }
   }
