@@ -228,6 +228,8 @@ static void uvb_wakeup(gust_loop *loop) {
 /* fd and signal watchers                                               */
 /* ------------------------------------------------------------------ */
 
+static int uvb_fd_set(gust_loop *loop, gust__fdw *w);
+
 static void uvb_on_poll(uv_poll_t *h, int status, int events) {
   uvb_poll *p = h->data;
   int ev = 0;
@@ -244,6 +246,12 @@ static void uvb_on_poll(uv_poll_t *h, int status, int events) {
   ev &= p->w->events | GUST_LOOP_ERROR;
   if (ev != 0)
     p->w->cb(p->b->loop, p->w->fd, ev, p->w->ud);
+  /* libuv stops a poll handle that reported an error; gust's handlers are
+   * level-triggered (as libev's): watch on while the handler is there */
+  if (status < 0 && p->w != NULL && p->b->loop != NULL &&
+      !uv_is_active((uv_handle_t *)&p->h) &&
+      (p->w->events & (GUST_LOOP_READ | GUST_LOOP_WRITE)) != 0)
+    uvb_fd_set(p->b->loop, p->w);
 }
 
 static int uvb_fd_set(gust_loop *loop, gust__fdw *w) {

@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../tap.h"
@@ -453,6 +455,66 @@ static void test_fd_handlers(void) {
   close(s.pfd[1]);
 }
 
+/* A socket that got bytes and then a reset: the handler reads a little at
+ * a time and must be called again and again (level-triggered), with the
+ * error reported, until every byte is read (libuv stops a poll handle
+ * after an error; the backend restarts it). */
+typedef struct rststate {
+  int got, calls, errors, done;
+} rststate;
+
+static void rst_cb(gust_loop *loop, int fd, int events, void *ud) {
+  rststate *s = ud;
+  char b[10];
+  ssize_t n = read(fd, b, sizeof(b));
+  s->calls++;
+  if (events & GUST_LOOP_ERROR)
+    s->errors++;
+  if (n > 0) {
+    s->got += (int)n;
+  } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+    gust_loop_remove_handler(loop, fd);
+    s->done = 1;
+  }
+}
+
+static void test_fd_error_level(void) {
+  struct sockaddr_in a;
+  socklen_t al = sizeof(a);
+  struct linger lg = {1, 0};
+  char data[100];
+  rststate s;
+  gust_loop *loop;
+  int l, c, p = -1;
+  memset(&s, 0, sizeof(s));
+  memset(&a, 0, sizeof(a));
+  memset(data, 'x', sizeof(data));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  l = socket(AF_INET, SOCK_STREAM, 0);
+  c = socket(AF_INET, SOCK_STREAM, 0);
+  if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+      listen(l, 1) != 0 || getsockname(l, (struct sockaddr *)&a, &al) != 0 ||
+      connect(c, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+      (p = accept(l, NULL, NULL)) < 0)
+    bail_out("socket pair: %s", strerror(errno));
+  if (write(p, data, sizeof(data)) != (ssize_t)sizeof(data))
+    bail_out("write");
+  setsockopt(p, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  close(p); /* a reset behind the bytes */
+  usleep(20000);
+  fcntl(c, F_SETFL, O_NONBLOCK);
+  gust_loop_new(&loop, NULL);
+  gust_loop_add_handler(loop, c, GUST_LOOP_READ, rst_cb, &s);
+  is_int(run_until_flag(loop, &s.done), 0,
+         "fd error: the handler is called until it is done");
+  is_int(s.got, 100, "fd error: every byte before the reset was read");
+  ok(s.calls >= 10, "fd error: level-triggered, %d calls", s.calls);
+  gust_loop_free(loop);
+  close(c);
+  close(l);
+}
+
 /* ------------------------------------------------------------------ */
 
 static int g_sig_seen;
@@ -593,8 +655,10 @@ int main(void) {
     test_wakeup_idle();
     test_init_close_race();
   }
-  if (tap_group("fd"))
+  if (tap_group("fd")) {
     test_fd_handlers();
+    test_fd_error_level();
+  }
   if (tap_group("signal"))
     test_signals();
   if (tap_group("teardown"))
