@@ -132,10 +132,13 @@ static int refuse(gust_ws_verdict *v, int status, const char *body) {
   return GUST_EWS_HANDSHAKE;
 }
 
+/* 1 if `name` appears once with the value `want` (a repeated field reads
+ * as a list, as "13, 8", which is not `want`). */
 static int header_is(const gust_headers *h, const char *name,
                      const char *want) {
   gust_slice v;
-  if (gust_headers_get(h, name, &v) < 0)
+  if (gust_headers_count_name(h, name) != 1 ||
+      gust_headers_get(h, name, &v) < 0)
     return 0;
   return gust_slice_eq(gust_slice_trim(v), gust_slice_cstr(want));
 }

@@ -114,6 +114,11 @@ static const struct hcase hcases[] = {
      "Host: example.com\nUpgrade: websocket\nConnection: Upgrade\n"
      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 8\n",
      426, NULL},
+    {"version 13 and 8 in two fields", "GET", 1, 0,
+     "Host: example.com\nUpgrade: websocket\nConnection: Upgrade\n"
+     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n"
+     "Sec-WebSocket-Version: 8\n",
+     426, NULL},
     {"version before key", "GET", 1, 0,
      "Host: example.com\nUpgrade: websocket\nConnection: Upgrade\n", 426, NULL},
     {"no Host", "GET", 1, 0,
