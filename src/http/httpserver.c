@@ -1413,10 +1413,23 @@ int gust_http_server_shutdown(gust_http_server *srv, double timeout,
   return 0;
 }
 
+/* Lets go of the upgraded connections, dropping each. */
+static void drop_upgraded(gust_http_server *srv) {
+  while (srv->upgraded != NULL) {
+    gust__http_upgraded *u = srv->upgraded;
+    srv->upgraded = u->next;
+    u->prev = u->next = NULL;
+    u->srv = NULL;
+    u->end(u, 1);
+  }
+}
+
 void gust_http_server_free(gust_http_server *srv) {
   if (srv == NULL || srv->free_pending)
     return;
   gust_http_server_stop(srv);
+  /* at once, even from a callback: nothing more reaches them */
+  drop_upgraded(srv);
   if (srv->busy != 0) {
     /* called from one of our callbacks: the connection being served is on
      * the stack; finish when it returns */
@@ -1441,13 +1454,7 @@ static void server_free_now(gust_http_server *srv) {
   }
   while (srv->parked != NULL)
     parked_close(srv->parked);
-  while (srv->upgraded != NULL) {
-    gust__http_upgraded *u = srv->upgraded;
-    srv->upgraded = u->next;
-    u->prev = u->next = NULL;
-    u->srv = NULL;
-    u->end(u, 1);
-  }
+  drop_upgraded(srv);
   gust__free(srv->mem, srv->park_buf);
   while (srv->n_spares > 0) {
     gust__http_conn *c = srv->spares[--srv->n_spares];

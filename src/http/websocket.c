@@ -475,8 +475,8 @@ static void deliver(gust_websocket *w, const gust_ws_event *ev) {
   gust_future *wt = NULL;
   int rc;
   w->st.messages_in++;
-  if (w->local_close)
-    return; /* after our close nothing is delivered */
+  if (w->local_close || w->tcp_closing)
+    return; /* after our close (or an abort) nothing is delivered */
   m.binary = ev->type == GUST_WS_EV_BINARY;
   m.data = ev->data;
   if (w->h != NULL && w->h->on_message != NULL) {
@@ -514,8 +514,8 @@ static void drive(gust_websocket *w) {
     return;
   w->in_drive = 1;
   gust_websocket_ref(w);
-  while (w->stream != NULL && w->wait == NULL && w->queued == NULL &&
-         w->drain == NULL) {
+  while (w->stream != NULL && !w->tcp_closing && w->wait == NULL &&
+         w->queued == NULL && w->drain == NULL) {
     rc = gust_ws_next_event(w->ws, &ev);
     if (rc < 0) {
       if (rc == GUST_ENOMEM) {
@@ -1174,7 +1174,18 @@ static void connecting_free(connecting *c) {
 
 static void connect_fail(connecting *c, int code, const char *msg,
                          const gust_fetch_response *resp) {
-  connect_result *r = gust__calloc(c->mem, 1, sizeof(*r));
+  connect_result *r;
+  gust_iostream *s;
+  gust_buf rest;
+  /* a 101 that did not complete the handshake: its connection goes now,
+   * not when the application drops the future */
+  if (resp != NULL && gust__fetch_response_take_upgrade(
+                          (gust_fetch_response *)resp, &s, &rest) == 0) {
+    gust_iostream_close(s);
+    gust_iostream_unref(s);
+    gust_buf_free(&rest);
+  }
+  r = gust__calloc(c->mem, 1, sizeof(*r));
   if (r != NULL) {
     r->mem = c->mem;
     r->resp = gust_fetch_response_ref(resp);

@@ -16,7 +16,7 @@ static gust_loop *loop;
 /* The server                                                           */
 /* ------------------------------------------------------------------ */
 
-enum { MODE_ECHO = 0, MODE_HOLD, MODE_FAIL, MODE_SILENT };
+enum { MODE_ECHO = 0, MODE_HOLD, MODE_FAIL, MODE_SILENT, MODE_ABORT };
 
 typedef struct srv_state {
   gust_http_server *srv;
@@ -71,6 +71,9 @@ static int s_message(gust_websocket *ws, const gust_websocket_message *m,
   case MODE_FAIL:
     return GUST_EINTERNAL;
   case MODE_SILENT:
+    return 0;
+  case MODE_ABORT:
+    gust_websocket_abort(ws);
     return 0;
   case MODE_HOLD:
     gust_websocket_write_message(ws, m->data.ptr, m->data.len, m->binary, NULL);
@@ -775,6 +778,8 @@ static void t_subprotocol(void) {
     ok(gust_future_error(f) == GUST_EWS_HANDSHAKE,
        "an unoffered subprotocol fails the handshake (%s)",
        gust_future_error_message(f));
+    ok(cfd >= 0 && raw_sees_eof(cfd, 5),
+       "... and its connection is closed at once (the future still held)");
     gust_future_unref(f);
     /* and a bad accept value */
     gust_websocket_connect_url(loop, "ws://127.0.0.1:1/", NULL, NULL, &f);
@@ -1011,6 +1016,26 @@ static void t_close(void) {
   wait_ws_closed(ws);
   is_int(gust_websocket_close_code(ws), 1006, "abort: 1006 locally too");
   gust_websocket_unref(ws);
+
+  /* messages behind the one whose handler aborts are not delivered */
+  S.mode = MODE_ABORT;
+  {
+    uint8_t fr[64];
+    size_t n;
+    int fd = raw_connect(S.port), before = S.messages;
+    gust_buf in;
+    gust_buf_init(&in, NULL);
+    n = frame(fr, 0x81, "one", 3, 0);
+    n += frame(fr + n, 0x81, "two", 3, 0);
+    n += frame(fr + n, 0x89, "ping", 4, 0);
+    raw_handshake(fd, "GET", KEY_LINES, fr, n, &in, NULL, 0);
+    ok(raw_sees_eof(fd, 5), "abort from on_message: TCP closed");
+    is_int(S.messages - before, 1, "... nothing delivered after it");
+    is_int(S.pings, 0, "... not even the ping");
+    close(fd);
+    gust_buf_free(&in);
+  }
+  S.mode = MODE_ECHO;
 
   /* a client that never answers our close: dropped after close_timeout */
   srv_stop();
