@@ -61,7 +61,6 @@ struct gust_websocket {
                                    TLS context must outlive the stream) */
   char *subprotocol;
   int deflate;
-  gust_websocket_state state;
 
   unsigned close_code;
   uint8_t close_reason[GUST_WS_MAX_CLOSE_REASON];
@@ -79,7 +78,6 @@ struct gust_websocket {
   gust_websocket_stats st;
 
   unsigned in_drive : 1;
-  unsigned dirty : 1;         /* frames queued while in drive() */
   unsigned local_close : 1;   /* gust_websocket_close() or a failure */
   unsigned close_armed : 1;   /* close_timer runs */
   unsigned ping_armed : 1;    /* ping_timer runs */
@@ -239,7 +237,6 @@ static void on_drained(gust_future *f, void *ud) {
 static int flush(gust_websocket *w, gust_future **out) {
   gust_slice o = gust_ws_pending_output(w->ws);
   int rc;
-  w->dirty = 0;
   if (o.len == 0 && out == NULL)
     return 0;
   if (w->stream == NULL || w->tcp_closing || gust_iostream_closed(w->stream)) {
@@ -276,10 +273,8 @@ static int flush(gust_websocket *w, gust_future **out) {
 
 /* Frames queued by the application: out now, or at the end of drive(). */
 static int flush_soon(gust_websocket *w, gust_future **out) {
-  if (out == NULL && w->in_drive) {
-    w->dirty = 1;
-    return 0;
-  }
+  if (out == NULL && w->in_drive)
+    return 0; /* drive() flushes when it is done */
   return flush(w, out);
 }
 
@@ -372,7 +367,6 @@ static void after_closing(gust_websocket *w) {
   sync_peer_close(w);
   if (s == GUST_WS_OPEN || w->stream == NULL)
     return;
-  w->state = GUST_WEBSOCKET_CLOSING;
   if (s == GUST_WS_CLOSED) {
     if (w->server)
       close_tcp(w); /* RFC 6455 §7.1.1: the server closes first */
@@ -389,7 +383,6 @@ static void on_stream_close(gust_iostream *s, void *ud) {
   GUST__UNUSED(s);
   gust__http_server_untrack(&w->up);
   w->finished = 1;
-  w->state = GUST_WEBSOCKET_CLOSED;
   if (w->close_armed) {
     gust_loop_cancel(w->loop, w->close_timer);
     w->close_armed = 0;
@@ -666,7 +659,7 @@ static void on_ping_timer(gust_loop *loop, void *ud) {
   gust_websocket *w = ud;
   double now = gust_loop_now(loop);
   w->ping_armed = 0;
-  if (w->stream == NULL || w->state != GUST_WEBSOCKET_OPEN)
+  if (gust_websocket_get_state(w) != GUST_WEBSOCKET_OPEN)
     return;
   if (w->awaiting_pong && w->o.ping_timeout > 0 &&
       now >= w->last_ping + w->o.ping_timeout) {
@@ -1075,12 +1068,7 @@ int gust_websocket_upgrade(gust_http_request *req,
   gust_buf_free(&rest);
   if (rc < 0) {
     /* the stream is ours: closing it runs on_close-less teardown */
-    if (w->stream == NULL) {
-      gust_iostream_close(stream);
-      gust_iostream_unref(stream);
-      gust_websocket_unref(w);
-      return rc;
-    }
+    /* ws_start() holds the stream already: dropping it ends everything */
     w->h = NULL; /* open never ran: no on_close either */
     gust_websocket_abort(w);
     gust_websocket_unref(w);
@@ -1307,13 +1295,8 @@ static void on_fetched(gust_future *ff, void *ud) {
   }
   gust_buf_free(&rest);
   if (rc < 0) {
-    if (w->stream == NULL) {
-      gust_iostream_close(stream);
-      gust_iostream_unref(stream);
-    } else {
-      w->h = NULL;
-      gust_websocket_abort(w);
-    }
+    w->h = NULL; /* as above: ws_start() holds the stream */
+    gust_websocket_abort(w);
     gust_websocket_unref(w);
     connect_fail(c, rc, NULL, resp);
     connecting_free(c);
