@@ -71,6 +71,7 @@ typedef ptrdiff_t gust_ssize;
   XX(SYNTAX, -22, 1, "malformed input")                                        \
   XX(INJECTED, -23, 1, "allocation failure injected by a test")                \
   XX(SYS, -24, 1, "system call failed")                                        \
+  XX(ACCES, -25, 0, "access denied")                                           \
   /* HTTP/1.1 (-100 .. -199) */                                                \
   XX(HTTP_SYNTAX, -100, 1, "malformed HTTP/1.1 message")                       \
   XX(HTTP_HEAD_SIZE, -101, 1, "HTTP message head too large")                   \
@@ -131,7 +132,9 @@ typedef ptrdiff_t gust_ssize;
   /* forms, multipart, web (-450 .. -499) */                                   \
   XX(MULTIPART, -450, 1, "invalid multipart/form-data body")                   \
   XX(BOUNDARY, -451, 0, "invalid multipart boundary")                          \
-  XX(HTTPDATE, -452, 0, "invalid HTTP-date")
+  XX(HTTPDATE, -452, 0, "invalid HTTP-date")                                   \
+  XX(WEB_HTTP, -460, 0, "HTTP error raised by a request handler")              \
+  XX(WEB_FINISH, -461, 0, "request finished early by its handler")
 
 enum gust_errno {
 #define GUST__ERRNO_ENUM(name, value, fatal, msg) GUST_E##name = (value),

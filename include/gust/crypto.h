@@ -26,6 +26,27 @@ GUST_EXTERN size_t gust_digest_size(gust_digest alg);
 GUST_EXTERN int gust_hash(gust_digest alg, const gust_slice *parts, size_t n,
                           uint8_t *out);
 
+/* A hash computed piece by piece (for inputs that are not in memory at
+ * once, e.g. a file). The context is allocated by the crypto backend. */
+typedef struct gust_hash_ctx gust_hash_ctx;
+
+/* Starts a hash of `alg`. *out owns the context until gust_hash_final()
+ * or gust_hash_free(). Returns 0, GUST_EINVAL (NULL out, unknown alg) or
+ * GUST_ENOMEM. */
+GUST_EXTERN int gust_hash_new(gust_hash_ctx **out, gust_digest alg);
+
+/* Adds `len` bytes. Returns 0, GUST_EINVAL or GUST_ECRYPTO (the context
+ * is then unusable: free it). */
+GUST_EXTERN int gust_hash_update(gust_hash_ctx *ctx, const void *data,
+                                 size_t len);
+
+/* Writes the digest (gust_digest_size() bytes) into `out` and releases the
+ * context, whatever the result. Returns 0, GUST_EINVAL or GUST_ECRYPTO. */
+GUST_EXTERN int gust_hash_final(gust_hash_ctx *ctx, uint8_t *out);
+
+/* Releases an unfinished context (NULL is a no-op). */
+GUST_EXTERN void gust_hash_free(gust_hash_ctx *ctx);
+
 /* Computes HMAC-`alg` (RFC 2104) with `key` over the concatenation of `n`
  * parts into `out` (gust_digest_size(alg) bytes). Returns as gust_hash().
  * Thread-safe. */

@@ -23,5 +23,6 @@
 #include <gust/httpserver.h>
 #include <gust/httpclient.h>
 #include <gust/websocket.h>
+#include <gust/web.h>
 
 #endif /* GUST_GUST_H */

@@ -44,6 +44,50 @@ fail:
   return GUST_ECRYPTO;
 }
 
+/* The public streaming hash is the backend's context, renamed. */
+struct gust_hash_ctx;
+
+int gust_hash_new(gust_hash_ctx **out, gust_digest alg) {
+  gust__hash_ctx *ctx;
+  if (out == NULL)
+    return GUST_EINVAL;
+  *out = NULL;
+  if (gust_digest_size(alg) == 0)
+    return GUST_EINVAL;
+  ctx = gust__crypto_backend.hash_new(alg);
+  if (ctx == NULL)
+    return GUST_ENOMEM;
+  *out = (gust_hash_ctx *)ctx;
+  return 0;
+}
+
+int gust_hash_update(gust_hash_ctx *ctx, const void *data, size_t len) {
+  if (ctx == NULL || (data == NULL && len != 0))
+    return GUST_EINVAL;
+  if (len == 0)
+    return 0;
+  return gust__crypto_backend.hash_update((gust__hash_ctx *)ctx, data, len) != 0
+             ? GUST_ECRYPTO
+             : 0;
+}
+
+int gust_hash_final(gust_hash_ctx *ctx, uint8_t *out) {
+  if (ctx == NULL)
+    return GUST_EINVAL;
+  if (out == NULL) {
+    gust__crypto_backend.hash_free((gust__hash_ctx *)ctx);
+    return GUST_EINVAL;
+  }
+  return gust__crypto_backend.hash_final((gust__hash_ctx *)ctx, out) != 0
+             ? GUST_ECRYPTO
+             : 0;
+}
+
+void gust_hash_free(gust_hash_ctx *ctx) {
+  if (ctx != NULL)
+    gust__crypto_backend.hash_free((gust__hash_ctx *)ctx);
+}
+
 int gust_hash(gust_digest alg, const gust_slice *parts, size_t n,
               uint8_t *out) {
   if (gust_digest_size(alg) == 0 || (n != 0 && parts == NULL) || out == NULL)

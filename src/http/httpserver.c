@@ -1530,6 +1530,13 @@ void gust_http_request_set_close_callback(gust_http_request *req,
                                           gust_http_close_cb cb,
                                           void *user_data) {
   gust__http_conn *c = live_conn(req);
+  if (cb == NULL && c == NULL && req != NULL) {
+    /* clearing must work while the connection is closing too: the
+     * callback's owner may be going away */
+    c = gust__http_request_conn(req);
+    if (c != NULL && c->req != req)
+      c = NULL;
+  }
   if (c == NULL)
     return;
   c->close_cb = cb;

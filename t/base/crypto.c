@@ -175,6 +175,43 @@ int main(void) {
             "sha256: million 'a' in one part");
   }
 
+  if (tap_group("crypto: streaming hash")) {
+    static uint8_t a[1000000];
+    uint8_t out[GUST_DIGEST_MAX], want[GUST_DIGEST_MAX];
+    gust_hash_ctx *ctx = NULL;
+    size_t off = 0, step = 1;
+    int rc = 0;
+    memset(a, 'a', sizeof(a));
+    is_int(gust_hash_new(&ctx, GUST_SHA256), 0, "stream: new sha256");
+    while (off < sizeof(a) && rc == 0) {
+      size_t len = step < sizeof(a) - off ? step : sizeof(a) - off;
+      rc = gust_hash_update(ctx, a + off, len);
+      if (rc == 0)
+        rc = gust_hash_update(ctx, NULL, 0);
+      off += len;
+      step = step * 2 + 1;
+    }
+    is_int(rc, 0, "stream: updates in growing pieces");
+    is_int(gust_hash_final(ctx, out), 0, "stream: final");
+    unhex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+          want);
+    cmp_mem(out, 32, want, 32, "stream: sha256 of a million 'a' (FIPS 180)");
+    is_int(gust_hash_new(&ctx, GUST_SHA1), 0, "stream: new sha1");
+    is_int(gust_hash_update(ctx, "abc", 3), 0, "stream: update abc");
+    is_int(gust_hash_final(ctx, out), 0, "stream: final sha1");
+    unhex("a9993e364706816aba3e25717850c26c9cd0d89d", want);
+    cmp_mem(out, 20, want, 20, "stream: sha1 of abc (FIPS 180)");
+    is_int(gust_hash_new(&ctx, GUST_SHA1), 0, "stream: new, then dropped");
+    gust_hash_free(ctx);
+    gust_hash_free(NULL);
+    is_int(gust_hash_new(NULL, GUST_SHA1), GUST_EINVAL, "stream: NULL out");
+    is_int(gust_hash_new(&ctx, (gust_digest)99), GUST_EINVAL,
+           "stream: unknown digest");
+    ok(ctx == NULL, "stream: *out NULL after a failure");
+    is_int(gust_hash_update(NULL, "x", 1), GUST_EINVAL, "stream: NULL ctx");
+    is_int(gust_hash_final(NULL, out), GUST_EINVAL, "stream: final NULL");
+  }
+
   if (tap_group("crypto: multi-part equals one-part")) {
     uint8_t data[200], one[GUST_DIGEST_MAX], multi[GUST_DIGEST_MAX];
     uint8_t key[] = "secret key";

@@ -73,8 +73,10 @@ int main(void) {
            "strerror: positive 5 is 'unknown error'");
     is_str(gust_strerror(1), "unknown error",
            "strerror: positive 1 is 'unknown error'");
-    is_str(gust_strerror(-25), "unknown error",
-           "strerror: -25 (next general slot, unassigned) is 'unknown error'");
+    is_str(gust_strerror(-26), "unknown error",
+           "strerror: -26 (next general slot, unassigned) is 'unknown error'");
+    is_str(gust_strerror(-462), "unknown error",
+           "strerror: -462 (next web slot, unassigned) is 'unknown error'");
     is_str(gust_strerror(GUST_EMIN_), "unknown error",
            "strerror: the GUST_EMIN_ sentinel is 'unknown error'");
   }
