@@ -8,6 +8,7 @@
 
 #include "../base/base_int.h"
 #include "future_int.h"
+#include "loop_int.h"
 
 enum { PENDING = 0, RESULT = 1, ERROR = 2 };
 
@@ -31,6 +32,10 @@ struct gust_future {
   cbnode *cbs, **cbs_tail;
   cbnode *inl, **inl_tail;
   int scheduled;
+  /* The error was read (gust_future_error*()) or passed on to another
+   * future: releasing the future unread is reported to the loop's
+   * unobserved hook (<gust/testing.h>). */
+  int observed;
 };
 
 /* ------------------------------------------------------------------ */
@@ -108,6 +113,9 @@ void gust_future_unref(gust_future *f) {
     next = n->next;
     gust__free(f->mem, n);
   }
+  if (f->state == ERROR && !f->observed && f->code != GUST_ECANCELLED)
+    gust__loop_unobserved(f->loop, f->code,
+                          f->msg != NULL ? f->msg : gust_strerror(f->code));
   if (f->state != PENDING && f->dtor != NULL)
     f->dtor(f->value); /* a result, or an error's attached value */
   gust__free(f->mem, f->msg);
@@ -229,11 +237,20 @@ int gust_future_cancelled(const gust_future *f) {
   return f->state == ERROR && f->code == GUST_ECANCELLED;
 }
 
+/* Reading an error observes it. The future is never a const object (it
+ * is always allocated here), so the flag may be set through `f`. */
+static void observe(const gust_future *f) {
+  if (f->state == ERROR)
+    ((gust_future *)(uintptr_t)f)->observed = 1;
+}
+
 int gust_future_error(const gust_future *f) {
+  observe(f);
   return f->state == ERROR ? f->code : 0;
 }
 
 const char *gust_future_error_message(const gust_future *f) {
+  observe(f);
   if (f->state != ERROR)
     return NULL;
   return f->msg != NULL ? f->msg : gust_strerror(f->code);
@@ -321,6 +338,7 @@ void gust__future_off_done(gust_future *f, gust__future_fn fn,
 
 int gust__future_copy(gust_future *src, gust_future *dst) {
   int rc;
+  observe(src); /* the error moves on to dst */
   if (dst->state != PENDING)
     return 0;
   if (src->state == ERROR)
@@ -466,6 +484,7 @@ static void multi_finish(multi *m) {
     gust_future *k = m->kids[i];
     if (k->state != ERROR)
       continue;
+    observe(k); /* Tornado reads every child's result */
     if (first == NULL)
       first = k;
     else if (k != first && !is_quiet(m->quiet, m->n_quiet, k->code))
@@ -586,6 +605,7 @@ static void wt_free(wtimeout *w) {
 
 static void wt_inner_done(gust_future *inner, void *ud) {
   wtimeout *w = ud;
+  observe(inner); /* passed on, or logged below */
   if (w->timed_out) {
     if (inner->state == ERROR && inner->code != GUST_ECANCELLED &&
         !is_quiet(w->quiet, w->n_quiet, inner->code))

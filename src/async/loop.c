@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <gust/loop.h>
+#include <gust/testing.h>
 
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "loop_int.h"
@@ -358,6 +360,7 @@ void gust__loop_dispatch(gust_loop *loop) {
   double now;
 
   loop->dispatching = 1;
+  loop->iterations++;
 
   /* Closes asked for in the previous iteration complete first. */
   gust__tcp_run_closing(loop);
@@ -786,4 +789,152 @@ int gust_loop_remove_signal_handler(gust_loop *loop, int signum) {
     }
   }
   return GUST_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------------ */
+/* Probes for <gust/testing.h>                                          */
+/* ------------------------------------------------------------------ */
+
+static void pending_init(gust_test_pending *p, gust_test_pending_kind kind) {
+  memset(p, 0, sizeof(*p));
+  p->kind = kind;
+  p->fd = -1;
+  p->count = 1;
+}
+
+static size_t pending_ring(const gust__cbring *r, gust_test_pending_kind kind,
+                           gust_test_pending_fn fn, void *ud) {
+  size_t i;
+  for (i = 0; fn != NULL && i < r->len; i++) {
+    const gust__cbent *e = &r->v[(r->head + i) % r->cap];
+    gust_test_pending p;
+    pending_init(&p, kind);
+    p.fn = (void (*)(void))e->cb;
+    p.user_data = e->ud;
+    fn(&p, ud);
+  }
+  return r->len;
+}
+
+static int timer_cmp(const void *a, const void *b) {
+  const gust__timer *x = *(const gust__timer *const *)a;
+  const gust__timer *y = *(const gust__timer *const *)b;
+  return timer_before(x, y) ? -1 : timer_before(y, x) ? 1 : 0;
+}
+
+size_t gust_test_loop_pending(gust_loop *loop, gust_test_pending_fn fn,
+                              void *user_data) {
+  gust_test_pending p;
+  size_t n = 0, i;
+  gust__sigw *s;
+  gust_tcp *t;
+  if (loop == NULL)
+    return 0;
+  n += pending_ring(&loop->soon, GUST_TEST_PENDING_CALLBACK, fn, user_data);
+  /* The thread-safe queue is copied out under its lock so that `fn` runs
+   * without it (another thread may be queueing). */
+  pthread_mutex_lock(&loop->ts_lock);
+  {
+    size_t len = loop->ts.len + loop->ts_run.len, k = 0;
+    gust__cbent *copy = fn != NULL && len > 0
+                            ? gust__malloc(loop->mem, len * sizeof(*copy))
+                            : NULL;
+    for (i = 0; copy != NULL && i < loop->ts_run.len; i++)
+      copy[k++] = loop->ts_run.v[(loop->ts_run.head + i) % loop->ts_run.cap];
+    for (i = 0; copy != NULL && i < loop->ts.len; i++)
+      copy[k++] = loop->ts.v[(loop->ts.head + i) % loop->ts.cap];
+    pthread_mutex_unlock(&loop->ts_lock);
+    for (i = 0; i < k; i++) {
+      pending_init(&p, GUST_TEST_PENDING_THREADSAFE);
+      p.fn = (void (*)(void))copy[i].cb;
+      p.user_data = copy[i].ud;
+      fn(&p, user_data);
+    }
+    gust__free(loop->mem, copy);
+    n += len;
+  }
+  if (fn != NULL && loop->heap_len > 0) {
+    /* Timers in due order: a sorted copy of the heap (unsorted when the
+     * copy cannot be made). */
+    gust__timer **order =
+        gust__malloc(loop->mem, loop->heap_len * sizeof(*order));
+    double now = gust_loop_now(loop);
+    if (order != NULL) {
+      memcpy(order, loop->heap, loop->heap_len * sizeof(*order));
+      qsort(order, loop->heap_len, sizeof(*order), timer_cmp);
+    }
+    for (i = 0; i < loop->heap_len; i++) {
+      const gust__timer *tm = order != NULL ? order[i] : loop->heap[i];
+      pending_init(&p, GUST_TEST_PENDING_TIMER);
+      p.fn = (void (*)(void))tm->cb;
+      p.user_data = tm->ud;
+      p.due_in = tm->when - now;
+      fn(&p, user_data);
+    }
+    gust__free(loop->mem, order);
+  }
+  n += loop->heap_len;
+  for (i = 0; i < loop->fds_cap; i++) {
+    const gust__fdw *w = loop->fds[i];
+    if (w == NULL)
+      continue;
+    n++;
+    if (fn == NULL)
+      continue;
+    pending_init(&p, GUST_TEST_PENDING_FD);
+    p.fn = (void (*)(void))w->cb;
+    p.user_data = w->ud;
+    p.fd = w->fd;
+    p.events = w->events;
+    fn(&p, user_data);
+  }
+  for (s = loop->sigs; s != NULL; s = s->next) {
+    n++;
+    if (fn == NULL)
+      continue;
+    pending_init(&p, GUST_TEST_PENDING_SIGNAL);
+    p.fn = (void (*)(void))s->cb;
+    p.user_data = s->ud;
+    p.signum = s->signum;
+    fn(&p, user_data);
+  }
+  for (t = loop->tcps; t != NULL; t = t->next) {
+    n++;
+    if (fn == NULL)
+      continue;
+    pending_init(&p, GUST_TEST_PENDING_TCP);
+    p.user_data = t->ud;
+    p.fd = t->fd;
+    p.tcp = t;
+    p.tcp_listener = t->state == GUST__TCP_LISTENING;
+    p.tcp_closing = t->closing;
+    fn(&p, user_data);
+  }
+  if (loop->work_outstanding > 0) {
+    n++;
+    if (fn != NULL) {
+      pending_init(&p, GUST_TEST_PENDING_WORK);
+      p.count = loop->work_outstanding;
+      fn(&p, user_data);
+    }
+  }
+  return n;
+}
+
+uint64_t gust_test_loop_iterations(const gust_loop *loop) {
+  return loop != NULL ? loop->iterations : 0;
+}
+
+void gust_test_loop_set_unobserved_hook(gust_loop *loop,
+                                        gust_test_unobserved_fn fn,
+                                        void *user_data) {
+  if (loop == NULL)
+    return;
+  loop->unobserved_fn = fn;
+  loop->unobserved_ud = fn != NULL ? user_data : NULL;
+}
+
+void gust__loop_unobserved(gust_loop *loop, int code, const char *message) {
+  if (loop != NULL && loop->unobserved_fn != NULL)
+    loop->unobserved_fn(loop, code, message, loop->unobserved_ud);
 }

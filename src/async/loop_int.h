@@ -165,6 +165,14 @@ struct gust_loop {
   gust_tcp *tcps;    /* open TCP handles */
   gust_tcp *closing; /* handles whose close completes next iteration */
   int freeing;       /* inside gust_loop_free() */
+
+  /* Probes for <gust/testing.h> (gust_test_loop_*): dispatches run so
+   * far, and the hook told about futures released with an error nobody
+   * looked at (NULL: nothing is told). */
+  uint64_t iterations;
+  void (*unobserved_fn)(gust_loop *loop, int code, const char *message,
+                        void *user_data);
+  void *unobserved_ud;
 };
 
 typedef struct gust__loop_vtable {
@@ -279,6 +287,11 @@ int gust__pool_init(gust_loop *loop);
 void gust__pool_destroy(gust_loop *loop);
 /* Runs the completions handed over from the pool (loop thread). */
 void gust__pool_complete(gust_loop *loop, gust__work *done);
+
+/* Called by a future released in the failed state when nothing ever
+ * read its error (not for cancellations): hands the error to the hook of
+ * gust_test_loop_set_unobserved_hook(), if any. */
+void gust__loop_unobserved(gust_loop *loop, int code, const char *message);
 
 /* Maps an errno value to a GUST_E* code. */
 int gust__errno_code(int err);

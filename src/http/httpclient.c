@@ -645,6 +645,7 @@ static void fetch_end(fetch *f) {
     conn_release(f, 0);
   if (f->connect_f != NULL) {
     gust_future_cancel(f->connect_f); /* stops the connect */
+    (void)gust_future_error(f->connect_f); /* its failure is ours: read */
     gust_future_unref(f->connect_f);
     f->connect_f = NULL;
   }
@@ -700,6 +701,7 @@ static void fetch_abort(fetch *f) {
     conn_release(f, 0);
   if (f->connect_f != NULL) {
     gust_future_cancel(f->connect_f); /* stops the connect */
+    (void)gust_future_error(f->connect_f); /* its failure is ours: read */
     gust_future_unref(f->connect_f);
     f->connect_f = NULL;
   }

@@ -326,11 +326,22 @@ static void fail_future(gust_future *f, int code, const char *msg) {
   gust_future_unref(f);
 }
 
+/* fail_future() for the futures a closing stream fails. As Tornado's
+ * _signal_closed, their error counts as looked at: a caller dropping the
+ * future of an operation cut short by the close made no mistake (see
+ * gust_test_loop_set_unobserved_hook()). */
+static void fail_closed(gust_future *f, int code, const char *msg) {
+  if (gust_future_set_error(f, code, msg) == GUST_ENOMEM)
+    gust_future_set_error(f, code, NULL);
+  (void)gust_future_error(f);
+  gust_future_unref(f);
+}
+
 static void fail_read(gust_iostream *s) {
   gust_future *f = s->rf;
   clear_read(s);
   if (f != NULL)
-    fail_future(f, GUST_ECLOSED, MSG_CLOSED);
+    fail_closed(f, GUST_ECLOSED, MSG_CLOSED);
 }
 
 static int find_pos(gust_iostream *s, size_t *pos);
@@ -370,7 +381,7 @@ static void do_close(gust_iostream *s, int err, const char *msg) {
       fail_read(s);
   }
   for (i = 0; i < s->wf_n; i++)
-    fail_future(s->wf[(s->wf_head + i) % s->wf_cap].f, GUST_ECLOSED,
+    fail_closed(s->wf[(s->wf_head + i) % s->wf_cap].f, GUST_ECLOSED,
                 MSG_CLOSED);
   s->wf_n = 0;
   s->wf_head = 0;
@@ -378,13 +389,13 @@ static void do_close(gust_iostream *s, int err, const char *msg) {
   if (s->hsf != NULL) {
     gust_future *f = s->hsf;
     s->hsf = NULL;
-    fail_future(f, s->err ? s->err : GUST_ECLOSED,
+    fail_closed(f, s->err ? s->err : GUST_ECLOSED,
                 s->err ? s->errmsg : MSG_CLOSED);
   }
   if (s->stf != NULL) {
     gust_future *f = s->stf;
     s->stf = NULL;
-    fail_future(f, s->err ? s->err : GUST_ECLOSED,
+    fail_closed(f, s->err ? s->err : GUST_ECLOSED,
                 s->err ? s->errmsg : MSG_CLOSED);
     /* The reference start_tls kept for the future's result. */
     s->user_refs--;
@@ -743,7 +754,7 @@ static void finish_read(gust_iostream *s, size_t pos) {
   r = gust__malloc(s->mem, sizeof(*r));
   if (r == NULL) {
     gust_buf_consume(&s->rbuf, pos);
-    fail_future(f, GUST_ENOMEM, NULL);
+    fail_closed(f, GUST_ENOMEM, NULL);
     do_close(s, GUST_ENOMEM, NULL);
     return;
   }
@@ -760,7 +771,7 @@ static void finish_read(gust_iostream *s, size_t pos) {
     if (gust_buf_append(&r->buf, s->rbuf.ptr, pos) < 0) {
       rresult_free(r);
       gust_buf_consume(&s->rbuf, pos);
-      fail_future(f, GUST_ENOMEM, NULL);
+      fail_closed(f, GUST_ENOMEM, NULL);
       do_close(s, GUST_ENOMEM, NULL);
       return;
     }
@@ -771,6 +782,7 @@ static void finish_read(gust_iostream *s, size_t pos) {
     rresult_free(r);
     if (rc == GUST_ENOMEM) {
       gust_future_set_error(f, GUST_ENOMEM, NULL);
+      (void)gust_future_error(f); /* the close reports it (fail_closed) */
       do_close(s, GUST_ENOMEM, NULL);
     }
   }

@@ -593,8 +593,8 @@ static int route_match(gust_web_handler *h, const char *path) {
       h->args[g].len = h->argbuf.len - offs[g];
     }
     for (size_t g = 0; g < h->nargs; g++)
-      h->args[g].ptr = h->argbuf.ptr != NULL ? h->argbuf.ptr + offs[g]
-                                             : (const uint8_t *)"";
+      h->args[g].ptr =
+          h->argbuf.ptr != NULL ? h->argbuf.ptr + offs[g] : (const uint8_t *)"";
     gust__free(h->mem, offs);
     return 0;
   }

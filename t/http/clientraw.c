@@ -4,6 +4,7 @@
  * 1xx before the answer) and the exact bytes the client sends. */
 #define _GNU_SOURCE
 #include <gust/httpclient.h>
+#include <gust/testing.h>
 #include <gust/version.h>
 
 #include <signal.h>

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <gust/gzip.h>
 #include <gust/httpserver.h>
+#include <gust/testing.h>
 
 #include <signal.h>
 

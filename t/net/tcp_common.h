@@ -1,7 +1,15 @@
 /* Helpers shared by the TCP server and client tests: running a loop until a
  * future is done, a resolver with a fixed address list, a listener that
  * never answers, the file-descriptor limit, and a look at the kernel's
- * table of connecting sockets. */
+ * table of connecting sockets.
+ *
+ * A program that includes <gust/testing.h> before this header (and links
+ * libgust-testing) gets the same functions on top of gust's testing
+ * helpers: each group runs as a gust_test, so a wait that hangs reports
+ * what was pending, and the end of every group is one more check, "NAME:
+ * nothing left behind" (no failed future left unread, no timer, callback,
+ * handler or connection left on the loop). Other programs keep the plain
+ * versions. */
 #ifndef GUST_T_NET_TCP_COMMON_H
 #define GUST_T_NET_TCP_COMMON_H
 
@@ -28,9 +36,19 @@
  * needs, so only a real hang trips it. */
 #define WAIT_LIMIT 60.0
 
+#ifdef GUST_TESTING_H
+/* The test of the group that is running (t_run_group()), or NULL. */
+static gust_test *t_current;
+#endif
+
 /* Runs `loop` until `f` is done; 0, or -1 (with a diagnostic) on a hang. */
 static inline int t_run_future(gust_future *f) {
-  int rc = gust_future_run(f, WAIT_LIMIT);
+  int rc;
+#ifdef GUST_TESTING_H
+  if (t_current != NULL && gust_future_loop(f) == gust_test_loop(t_current))
+    return gust_test_wait(t_current, f) == 0 ? 0 : -1;
+#endif
+  rc = gust_future_run(f, WAIT_LIMIT);
   if (rc != 0 || !gust_future_done(f)) {
     diag("future not done after %.0f s (%s)", WAIT_LIMIT, gust_errname(rc));
     return -1;
@@ -55,11 +73,22 @@ static inline void t_run_group(const char *name, gust_loop **loop,
                                void (*fn)(void)) {
   if (!tap_group(name))
     return;
+#ifdef GUST_TESTING_H
+  if (gust_test_new(&t_current, name, NULL) != 0)
+    bail_out("test");
+  gust_test_set_timeout(t_current, WAIT_LIMIT);
+  *loop = gust_test_loop(t_current);
+  fn();
+  t_run_for(*loop, 0.05);
+  ok(gust_test_finish(t_current) == 0, "%s: nothing left behind", name);
+  t_current = NULL;
+#else
   if (gust_loop_new(loop, NULL) != 0)
     bail_out("loop");
   fn();
   t_run_for(*loop, 0.05);
   gust_loop_free(*loop);
+#endif
   *loop = NULL;
 }
 
@@ -77,6 +106,11 @@ static inline void t_flag_timeout(gust_loop *loop, void *ud) {
 static inline int t_run_until_flag(gust_loop *loop, int *flag) {
   gust_timer wd;
   int rc;
+#ifdef GUST_TESTING_H
+  if (t_current != NULL && loop == gust_test_loop(t_current))
+    return gust_test_run_until(t_current, t_flag_set, flag, "a flag") == 0 ? 0
+                                                                           : -1;
+#endif
   gust_loop_call_later(loop, WAIT_LIMIT, t_flag_timeout, NULL, &wd);
   rc = gust_loop_run_until(loop, t_flag_set, flag);
   gust_loop_cancel(loop, wd);

@@ -5,6 +5,8 @@
  * address, source address and port, streams and TLS with server_hostname. */
 #include "config.h"
 
+#include <gust/testing.h>
+
 #include "tcp_common.h"
 #include "../proto/tls_common.h"
 
@@ -401,6 +403,8 @@ static void test_timeout_and_refusal(void) {
   o.family = 6;
   f = raw_connect(c, "empty.example", 1, &o);
   is_int(fl.family, 6, "resolver: is asked for the requested family");
+  is_int(gust_future_error(f), GUST_ERESOLVE,
+         "resolver: ... and its empty list fails the connect");
   gust_future_unref(f);
   gust_tcp_client_free(c);
 }

@@ -3,6 +3,8 @@
  * add_sockets), 1,000 concurrent connections, the TLS option, and stop. */
 #include "config.h"
 
+#include <gust/testing.h>
+
 #include "tcp_common.h"
 #include "../proto/tls_common.h"
 
