@@ -432,11 +432,17 @@ static void close_after_flush(gust__http_conn *c) {
 /* ------------------------------------------------------------------ */
 
 static void update_pause(gust__http_conn *c) {
+  int paused;
   if (c->closing || c->dead || c->detached)
     return;
-  gust__iostream_set_paused(c->stream,
-                            c->wait != NULL || c->h1_paused ||
-                                (c->flushing_close && !c->lingering));
+  paused = c->wait != NULL || c->h1_paused ||
+           (c->flushing_close && !c->lingering);
+  /* While a request waits for its response, a client that leaves is
+   * noticed at once (close callbacks, on_connection_close), as Tornado
+   * does; what it sends meanwhile stays buffered, one read at most. */
+  if (paused && c->h1_paused && c->wait == NULL && !c->flushing_close)
+    paused = 2;
+  gust__iostream_set_paused(c->stream, paused);
 }
 
 static void on_data(gust_iostream *s, gust_slice data, void *ud) {

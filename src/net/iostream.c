@@ -76,7 +76,8 @@ struct gust_iostream {
   gust_iostream_data_cb rcb;
   void *rud;
   int in_read;
-  int rpaused; /* gust__iostream_set_paused(): no reading, no delivery */
+  int rpaused; /* gust__iostream_set_paused(): no delivery, and no reading
+                  (1) or reading only until a byte or the end arrives (2) */
 
   /* PCRE2 contexts routed to `mem`, created on first use. */
   pcre2_general_context *pgen;
@@ -450,7 +451,7 @@ static int want_read(const gust_iostream *s) {
   if (s->tls != NULL && !s->hs_done)
     return 1;
   if (s->rpaused)
-    return 0;
+    return s->rpaused == 2 && s->rbuf.len == 0;
   if (s->rkind != R_NONE)
     return 1;
   return s->close_cb != NULL && s->rbuf.len == 0;
@@ -1347,7 +1348,7 @@ gust_loop *gust_iostream_loop(const gust_iostream *s) { return s->loop; }
 /* ------------------------------------------------------------------ */
 
 void gust__iostream_set_paused(gust_iostream *s, int paused) {
-  paused = paused != 0;
+  paused = paused == 2 ? 2 : paused != 0;
   if (s->rpaused == paused)
     return;
   s->rpaused = paused;

@@ -9,7 +9,11 @@
  * with a data callback: while paused nothing is read from the socket and
  * nothing is delivered; resuming delivers the buffered bytes at once
  * (the callback runs from this call). Other reads ignore the flag except
- * that the socket is not read while it is set. */
+ * that the socket is not read while it is set. `paused` 2 is a pause that
+ * still notices the peer leaving (Tornado's error listener): the socket
+ * is read while nothing is buffered, so an end of stream or a reset
+ * closes the stream, and the first bytes that arrive are kept for the
+ * resume. */
 void gust__iostream_set_paused(gust_iostream *s, int paused);
 
 /* Ends a streaming gust_iostream_read_until_close() with a data callback

@@ -1018,6 +1018,20 @@ static void t_async(void) {
     is_int(C.closes, c0 + 1, "close: on_connection_close ran");
     is_int(C.releases, r0 + 1, "close: handler released");
   }
+  {
+    /* the client leaves while the handler waits for something else (a
+     * long poll): noticed at once, as Tornado does */
+    int fd = sock_open(S.port), c0 = C.closes, r0 = C.releases;
+    const char *q = "GET /hang HTTP/1.1\r\nHost: x\r\n\r\n";
+    ok(write(fd, q, strlen(q)) > 0, "close: long poll sent");
+    usleep(100000);
+    is_int(C.closes, c0, "close: long poll waiting");
+    close(fd);
+    for (int i = 0; i < 300 && C.releases == r0; i++)
+      usleep(10000);
+    is_int(C.closes, c0 + 1, "close: on_connection_close for a waiting GET");
+    is_int(C.releases, r0 + 1, "close: waiting handler released");
+  }
 }
 
 static void t_cookies(void) {
