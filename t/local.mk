@@ -11,8 +11,11 @@ AM_TESTS_ENVIRONMENT = \
 	CC='$(CC)'; NM='$(NM)'; \
 	export top_srcdir top_builddir CC NM;
 
+# tap.h's names over libgust-testing's TAP producer: every program linked
+# with t/libtap.la links libgust-testing and may use its helpers too.
 check_LTLIBRARIES += t/libtap.la
 t_libtap_la_SOURCES = t/tap.c t/tap.h
+t_libtap_la_LIBADD = libgust-testing.la
 
 include t/base/local.mk
 

@@ -1,4 +1,6 @@
-/* A small TAP producer for gust's test programs.
+/* TAP for gust's test programs: Test::More's names over the TAP producer
+ * of libgust-testing (<gust/testing.h>, gust_tap_*), which t/libtap.la
+ * links; a program may mix both sets of names.
  *
  * Every check prints one "ok N - name" or "not ok N - name" line. A program
  * ends with `return done_testing();`, which prints the plan and returns the

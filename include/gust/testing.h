@@ -74,10 +74,23 @@ extern "C" {
  * printed by gust_tap_done()). */
 GUST_EXTERN void gust_tap_plan(int n);
 
+/* Arms the check that the program reaches gust_tap_done() at once: from
+ * then on the program fails if it exits without calling it, even before
+ * its first check. Without this call the first TAP output arms the
+ * check, so that a program that links the library but prints no TAP is
+ * not affected. Call it first thing in main(); calling it again is a
+ * no-op. */
+GUST_EXTERN void gust_tap_start(void);
+
 /* Skips the whole program: prints "1..0 # SKIP reason" and exits with
  * status 0. Under CI (CI=true in the environment) a missing requirement is
  * a failure instead: prints "Bail out!" and exits with status 1. */
 GUST_EXTERN void gust_tap_skip_all(const char *fmt, ...) GUST_PRINTF(1, 2);
+
+/* Returns 1 when running under CI (CI=true in the environment), where a
+ * missing requirement is a failure rather than a reason to skip; 0
+ * otherwise. */
+GUST_EXTERN int gust_tap_in_ci(void);
 
 /* Records one check named by `fmt`; returns `cond` as 0 or 1. `file` and
  * `line` locate a failure in its diagnostic. Use GUST_OK(). */

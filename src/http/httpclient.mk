@@ -14,7 +14,6 @@ t_http_httpclient_SOURCES = t/http/httpclient.c t/net/tcp_common.h \
 	t/proto/tls_common.h
 t_http_httpclient_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
-t_http_httpclient_LDADD = libgust-testing.la $(LDADD)
 EXTRA_DIST += doc/httpclient.md
 
 # Tests against hand-scripted raw TCP peers: truncated, malformed and
@@ -24,7 +23,6 @@ check_PROGRAMS += $(HTTPCLIENT_RAW_TESTS)
 TESTS += $(HTTPCLIENT_RAW_TESTS)
 VALGRIND_TESTS += $(HTTPCLIENT_RAW_TESTS)
 t_http_clientraw_SOURCES = t/http/clientraw.c t/net/tcp_common.h
-t_http_clientraw_LDADD = libgust-testing.la $(LDADD)
 
 # Fuzz target: the client driver fed arbitrary responses by a local peer
 # (redirects, gzip, streaming, pool, retries above the parser).

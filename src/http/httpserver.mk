@@ -22,7 +22,6 @@ t_http_httpserver_SOURCES = t/http/httpserver.c t/net/tcp_common.h \
 	t/proto/tls_common.h
 t_http_httpserver_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DGUST_TOP_SRCDIR='"$(abs_top_srcdir)"'
-t_http_httpserver_LDADD = libgust-testing.la $(LDADD)
 TESTS += t/http/hello.sh
 EXTRA_DIST += t/http/hello.sh
 EXTRA_DIST += doc/httpserver.md

@@ -15,10 +15,8 @@ VALGRIND_TESTS += t/net/tcpclient t/net/tcpserver t/net/tcp_process
 t_net_tcpclient_SOURCES = t/net/tcpclient.c t/net/tcp_common.h \
 	t/proto/tls_common.h
 t_net_tcpclient_CPPFLAGS = $(TCP_NET_TEST_CPPFLAGS)
-t_net_tcpclient_LDADD = libgust-testing.la $(LDADD)
 t_net_tcpserver_SOURCES = t/net/tcpserver.c t/net/tcp_common.h \
 	t/proto/tls_common.h
 t_net_tcpserver_CPPFLAGS = $(TCP_NET_TEST_CPPFLAGS)
-t_net_tcpserver_LDADD = libgust-testing.la $(LDADD)
 t_net_tcp_process_SOURCES = t/net/tcp_process.c t/net/tcp_common.h
 t_net_tcp_process_CPPFLAGS = $(TCP_NET_TEST_CPPFLAGS)
