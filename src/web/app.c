@@ -647,8 +647,12 @@ static void step_done(gust_future *f, void *ud) {
 /* Takes the outcome of a step: 1 = go on now, 0 = wait (or stop). */
 static int step_result(gust_web_handler *h, int rc, gust_future *w) {
   if (rc < 0) {
-    if (w != NULL)
+    if (w != NULL) {
+      /* Nobody will wait for it: cancelling tells the work behind it to
+       * stop (and marks its outcome as seen). */
+      gust_future_cancel(w);
       gust_future_unref(w);
+    }
     gust__web_handle_error(h, rc, NULL);
     return 1;
   }
@@ -659,6 +663,7 @@ static int step_result(gust_web_handler *h, int rc, gust_future *w) {
   if (gust_future_add_done_callback(w, step_done, h) < 0) {
     h->waiting = 0;
     gust_web_handler_unref(h);
+    gust_future_cancel(w);
     gust_future_unref(w);
     gust__web_handle_error(h, GUST_ENOMEM, NULL);
     return 1;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <gust/loop.h>
+#include <gust/testing.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,24 +34,36 @@ static int flag_set(gust_loop *loop, void *ud) {
   return *(int *)ud != 0;
 }
 
-static int run_until_flag(gust_loop *loop, int *flag) {
-  gust_timer wd;
-  int rc, fired = 0;
-  gust_loop_call_later(loop, WATCHDOG, watchdog_cb, &fired, &wd);
-  rc = gust_loop_run_until(loop, flag_set, flag);
-  gust_loop_cancel(loop, wd);
-  return fired ? -1 : rc;
+/* The test of the group that is running: each group is a gust_test, so
+ * that a hang reports what was pending and its end checks that nothing
+ * was left behind. */
+static gust_test *T;
+
+/* Starts test `name` (its loop and allocator `mem`) and returns its loop. */
+static gust_loop *test_begin(const char *name, const gust_mem *mem) {
+  if (gust_test_new(&T, name, mem) != 0)
+    bail_out("cannot create test %s", name);
+  gust_test_set_timeout(T, WATCHDOG);
+  return gust_test_loop(T);
 }
 
-static void stop_cb(gust_loop *loop, void *ud) {
-  (void)ud;
-  gust_loop_stop(loop);
+/* Ends the test: "NAME: nothing left behind" (no failed future left
+ * unread, nothing left on the loop). */
+static void test_end(const char *name) {
+  gust_test_run_for(T, 0.02);
+  ok(gust_test_finish(T) == 0, "%s: nothing left behind", name);
+  T = NULL;
+}
+
+static int run_until_flag(gust_loop *loop, int *flag) {
+  (void)loop;
+  return gust_test_run_until(T, flag_set, flag, "a flag") == 0 ? 0 : -1;
 }
 
 /* Runs a few iterations. */
 static void run_briefly(gust_loop *loop) {
-  gust_loop_call_later(loop, 0.02, stop_cb, NULL, NULL);
-  gust_loop_run(loop);
+  (void)loop;
+  gust_test_run_for(T, 0.02);
 }
 
 static void no_accept(gust_tcp *server, gust_tcp *conn, int status) {
@@ -77,7 +90,7 @@ static void test_listen(void) {
   gust_tcp_listen_opts opts;
   size_t n = 0, n2 = 0, n3 = 0, i;
   int rc, port, same = 1, fams = 0;
-  gust_loop_new(&loop, NULL);
+  loop = test_begin("listen", NULL);
 
   rc = gust_tcp_listen(loop, NULL, 0, NULL, no_accept, NULL, ls, 4, &n);
   is_int(rc, 0, "listen: every address, port 0");
@@ -133,7 +146,7 @@ static void test_listen(void) {
   run_briefly(loop);
   is_int(g_closed, (int)(n + n2),
          "close: every close callback ran on a later iteration");
-  gust_loop_free(loop);
+  test_end("listen");
 }
 
 /* ------------------------------------------------------------------ */
@@ -270,15 +283,17 @@ static void test_echo(const char *host, const char *ip, int family) {
   gust_tcp_listen_opts opts;
   size_t n = 0, i;
   int rc, port, k;
+  char name[64];
   memset(&st, 0, sizeof(st));
   memset(&opts, 0, sizeof(opts));
   opts.backlog = 2048;
   opts.family = family;
-  gust_loop_new(&st.loop, NULL);
+  snprintf(name, sizeof(name), "echo %s", ip);
+  st.loop = test_begin(name, NULL);
   rc = gust_tcp_listen(st.loop, host, 0, &opts, echo_accept, &st, ls, 4, &n);
   if (rc != 0) {
     skip(5, "cannot listen on %s: %s", host, gust_strerror(rc));
-    gust_loop_free(st.loop);
+    test_end(name);
     return;
   }
   port = gust_tcp_local_port(ls[0]);
@@ -306,9 +321,8 @@ static void test_echo(const char *host, const char *ip, int family) {
   is_int(st.write_failed, 0, "echo %s: no write failed", ip);
   for (i = 0; i < n; i++)
     gust_tcp_close(ls[i], NULL);
-  /* The server side sees EOF from each closed client and closes too; the
-   * rest is released by gust_loop_free(). */
-  gust_loop_free(st.loop);
+  /* The server side sees EOF from each closed client and closes too. */
+  test_end(name);
 }
 
 /* ------------------------------------------------------------------ */
@@ -412,7 +426,7 @@ static void test_big_write(void) {
     st.data[i] = (uint8_t)((i * 7919u) >> 8 ^ i);
   memset(&opts, 0, sizeof(opts));
   opts.family = 4;
-  gust_loop_new(&st.loop, NULL);
+  st.loop = test_begin("big", NULL);
   rc = gust_tcp_listen(st.loop, "127.0.0.1", 0, &opts, big_accept, &st, ls, 2,
                        &n);
   is_int(rc, 0, "big: listening");
@@ -432,7 +446,7 @@ static void test_big_write(void) {
   is_int(gust_tcp_write_queue_size(st.client), 0, "big: write queue empty");
   gust_tcp_close(st.client, NULL);
   gust_tcp_close(ls[0], NULL);
-  gust_loop_free(st.loop);
+  test_end("big");
   free(st.data);
 }
 
@@ -471,7 +485,8 @@ static void test_connect_errors(void) {
   size_t n;
   int fd, port, rc, i, fill[4], v = 0;
   gust_tcp_listen_opts opts;
-  gust_loop_new(&loop, NULL);
+  gust_tcp *live;
+  loop = test_begin("connect", NULL);
 
   /* A port with nothing listening: refused. */
   fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -554,11 +569,15 @@ static void test_connect_errors(void) {
   is_int(gust_tcp_keepalive(t, 1, 0), GUST_EINVAL,
          "options: keepalive delay 0 refused");
   ok(gust_tcp_loop(t) == loop, "tcp: handle knows its loop");
+  live = t;
   is_int(gust_tcp_connect(loop, "not-an-ip", 80, 0, c_connected, &s, &t),
          GUST_EINVAL, "connect: a non-numeric address is refused");
   ok(t == NULL, "connect: no handle after a refused call");
-  /* Left open on purpose: gust_loop_free() releases them silently. */
-  gust_loop_free(loop);
+  /* The connection, the one the listener accepted (no_accept closes it)
+   * and the listener. */
+  gust_tcp_close(live, NULL);
+  gust_tcp_close(ls[0], NULL);
+  test_end("connect");
 }
 
 /* ------------------------------------------------------------------ */
@@ -651,7 +670,7 @@ static void test_pause(void) {
   memset(&p, 0, sizeof(p));
   memset(&opts, 0, sizeof(opts));
   opts.family = 4;
-  gust_loop_new(&p.loop, NULL);
+  p.loop = test_begin("pause", NULL);
   gust_tcp_listen(p.loop, "127.0.0.1", 0, &opts, p_accept, &p, ls, 2, &n);
   gust_tcp_connect(p.loop, "127.0.0.1", gust_tcp_local_port(ls[0]), 10,
                    p_connected, &p, &p.client);
@@ -672,8 +691,7 @@ static void test_pause(void) {
   gust_tcp_close(p.client, NULL);
   gust_tcp_close(p.server_conn, NULL);
   gust_tcp_close(ls[0], NULL);
-  run_briefly(p.loop);
-  gust_loop_free(p.loop);
+  test_end("pause");
 }
 
 /* ------------------------------------------------------------------ */
@@ -721,7 +739,7 @@ static void test_accept_oom(void) {
   gust_failmem_init(&o.fm, NULL);
   memset(&opts, 0, sizeof(opts));
   opts.family = 4;
-  gust_loop_new(&loop, &o.fm.mem);
+  loop = test_begin("oom", &o.fm.mem);
   gust_tcp_listen(loop, "127.0.0.1", 0, &opts, o_accept, &o, ls, 2, &n);
   port = gust_tcp_local_port(ls[0]);
   /* The first connection meets a failed allocation; the listener must go
@@ -737,8 +755,7 @@ static void test_accept_oom(void) {
   is_int(rc, 0, "accept oom: the listener accepts again afterwards");
   ok(o.accepted >= 1, "accept oom: a later connection was accepted");
   gust_tcp_close(ls[0], NULL);
-  run_briefly(loop);
-  gust_loop_free(loop);
+  test_end("oom");
   is_int(o.fm.live_blocks, 0, "accept oom: nothing leaked");
   close(a);
   close(b);
@@ -764,11 +781,6 @@ static void e_accept(gust_tcp *server, gust_tcp *conn, int status) {
   }
 }
 
-static void e_end(gust_loop *loop, void *ud) {
-  (void)loop;
-  *(int *)ud = 1;
-}
-
 static int flag_accepted(gust_loop *loop, void *ud) {
   estate *e = ud;
   (void)loop;
@@ -786,7 +798,7 @@ static void test_accept_emfile(void) {
   memset(&e, 0, sizeof(e));
   memset(&opts, 0, sizeof(opts));
   opts.family = 4;
-  gust_loop_new(&loop, NULL);
+  loop = test_begin("emfile", NULL);
   gust_tcp_listen(loop, "127.0.0.1", 0, &opts, e_accept, &e, ls, 2, &n);
   port = gust_tcp_local_port(ls[0]);
   a = raw_connect(port);
@@ -800,12 +812,11 @@ static void test_accept_emfile(void) {
     skip(3, "cannot lower RLIMIT_NOFILE");
     close(a);
     gust_tcp_close(ls[0], NULL);
-    gust_loop_free(loop);
+    test_end("emfile");
     return;
   }
   /* For a while: the failure is reported, without spinning on it. */
-  gust_loop_call_later(loop, 0.3, e_end, &e.done, NULL);
-  gust_loop_run_until(loop, flag_set, &e.done);
+  gust_test_run_for(T, 0.3);
   setrlimit(RLIMIT_NOFILE, &saved);
   {
     /* libev reports the failure and keeps the connection waiting; libuv
@@ -819,13 +830,10 @@ static void test_accept_emfile(void) {
   ok(e.emfile <= 10, "emfile: reported a few times, not in a busy loop (%d)",
      e.emfile);
   b = raw_connect(port);
-  e.done = 0;
-  gust_loop_call_later(loop, WATCHDOG, e_end, &e.done, NULL);
-  rc = gust_loop_run_until(loop, flag_accepted, &e);
+  rc = gust_test_run_until(T, flag_accepted, &e, "an accept");
   ok(rc == 0 && e.accepted >= 1, "emfile: accepting resumes with free fds");
   gust_tcp_close(ls[0], NULL);
-  run_briefly(loop);
-  gust_loop_free(loop);
+  test_end("emfile");
   close(a);
   close(b);
 }
@@ -836,7 +844,7 @@ static void test_accept_emfile(void) {
 
 typedef struct fstate {
   gust_tcp *client, *server_conn;
-  int connected, accepted, wrote, stopped;
+  int connected, accepted, wrote;
 } fstate;
 
 static void f_accept(gust_tcp *server, gust_tcp *conn, int status) {
@@ -867,19 +875,34 @@ static void f_connected(gust_tcp *tcp, int status) {
 }
 
 static void f_stop(gust_loop *loop, void *ud) {
-  ((fstate *)ud)->stopped = 1;
+  (void)ud;
   gust_loop_stop(loop);
 }
 
+static void f_unobserved(gust_loop *loop, int code, const char *message,
+                         void *ud) {
+  (void)loop;
+  diag("failmem: a failed future was released unread: %s (%s)",
+       gust_errname(code), message != NULL ? message : "");
+  (*(int *)ud)++;
+}
+
+/* Each run has a loop of its own on the failing allocator, not a
+ * gust_test: the test's waits allocate from the loop's allocator too, and
+ * one of them failing would fail the test rather than exercise TCP. The
+ * same checks are made by hand with the probes: no failed future left
+ * unread, nothing left on the loop. */
 static void test_failmem_sweep(void) {
   gust_failmem fm;
   unsigned long k;
-  int leaks = 0, completed = 0, failed_calls = 0;
+  int leaks = 0, completed = 0, failed_calls = 0, left = 0, unread = 0;
+  test_begin("failmem", NULL);
   for (k = 1; k <= 40; k++) {
     static fstate f;
     gust_loop *loop;
     gust_tcp *ls[2] = {NULL, NULL};
     gust_tcp_listen_opts opts;
+    gust_timer wd;
     size_t n = 0, i;
     memset(&f, 0, sizeof(f));
     memset(&opts, 0, sizeof(opts));
@@ -889,7 +912,9 @@ static void test_failmem_sweep(void) {
       leaks++;
       continue;
     }
-    gust_loop_call_later(loop, 10, f_stop, &f, NULL);
+    gust_test_loop_set_unobserved_hook(loop, f_unobserved, &unread);
+    memset(&wd, 0, sizeof(wd));
+    gust_loop_call_later(loop, WATCHDOG, f_stop, &f, &wd);
     gust_failmem_reset(&fm, k);
     if (gust_tcp_listen(loop, "127.0.0.1", 0, &opts, f_accept, &f, ls, 2, &n) ==
             0 &&
@@ -905,13 +930,24 @@ static void test_failmem_sweep(void) {
       failed_calls++;
     }
     gust_failmem_reset(&fm, 0);
+    gust_loop_cancel(loop, wd);
     if (f.client != NULL)
       gust_tcp_close(f.client, NULL);
     if (f.server_conn != NULL)
       gust_tcp_close(f.server_conn, NULL);
     for (i = 0; i < n; i++)
       gust_tcp_close(ls[i], NULL);
-    run_briefly(loop);
+    gust_loop_call_later(loop, 0.02, f_stop, &f, NULL);
+    gust_loop_run(loop);
+    if (gust_test_loop_pending(loop, NULL, NULL) != 0) {
+      gust_buf d;
+      gust_buf_init(&d, NULL);
+      gust_test_loop_describe(loop, &d);
+      diag("failmem: allocation %lu failing left on the loop:\n%.*s", k,
+           (int)d.len, (const char *)d.ptr);
+      gust_buf_free(&d);
+      left++;
+    }
     gust_loop_free(loop);
     if (fm.live_blocks != 0)
       leaks++;
@@ -921,6 +957,9 @@ static void test_failmem_sweep(void) {
      failed_calls);
   ok(completed > 0, "failmem: later failure points still complete (%d)",
      completed);
+  is_int(left, 0, "failmem: no run left anything on its loop");
+  is_int(unread, 0, "failmem: no run left a failed future unread");
+  test_end("failmem");
 }
 
 /* run_until re-checks its condition after every I/O callback, wherever the
@@ -961,7 +1000,8 @@ static void test_until_after_io(void) {
   gust_vec v = {(void *)"x", 1};
   gust_timer wd;
   int fired = 0, rc;
-  ok(gust_loop_new(&loop, NULL) == 0, "until-io: loop");
+  loop = test_begin("until-io", NULL);
+  ok(loop != NULL, "until-io: loop");
   ok(gust_tcp_listen(loop, "127.0.0.1", 0, NULL, w_accept, NULL, &server, 1,
                      &count) == 0,
      "until-io: listen");
@@ -989,8 +1029,7 @@ static void test_until_after_io(void) {
   gust_tcp_close(client, NULL);
   gust_tcp_close(w_server_conn, NULL);
   gust_tcp_close(server, NULL);
-  run_briefly(loop);
-  gust_loop_free(loop);
+  test_end("until-io");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1106,36 +1145,34 @@ static int rd_has_bytes(gust_loop *loop, void *ud) {
 
 /* Runs until `o` has `len` bytes; 0 when it has exactly those. */
 static int rd_run_until(rowner *o, size_t len) {
-  gust_timer wd;
-  int fired = 0, rc;
+  int rc;
   rd_want_owner = o;
   rd_want_len = len;
-  gust_loop_call_later(g_rd.loop, WATCHDOG, watchdog_cb, &fired, &wd);
-  rc = gust_loop_run_until(g_rd.loop, rd_has_bytes, NULL);
-  gust_loop_cancel(g_rd.loop, wd);
-  return rc == 0 && !fired && o->got_len == len ? 0 : -1;
+  rc = gust_test_run_until(T, rd_has_bytes, NULL, "a reader's bytes");
+  return rc == 0 && o->got_len == len ? 0 : -1;
 }
 
 static void test_set_reader(void) {
   gust_tcp *server = NULL;
   size_t count = 0;
-  gust_timer wd;
-  int fired = 0, rc, before;
+  int rc, before;
   memset(&g_rd, 0, sizeof(g_rd));
-  ok(gust_loop_new(&g_rd.loop, NULL) == 0, "reader: loop");
+  g_rd.loop = test_begin("reader", NULL);
+  ok(g_rd.loop != NULL, "reader: loop");
   ok(gust_tcp_listen(g_rd.loop, "127.0.0.1", 0, NULL, rd_accept, NULL, &server,
                      1, &count) == 0,
      "reader: listen");
   ok(gust_tcp_connect(g_rd.loop, "127.0.0.1", gust_tcp_local_port(server), 10,
                       rd_connected, NULL, &g_rd.client) == 0,
      "reader: connect");
-  gust_loop_call_later(g_rd.loop, WATCHDOG, watchdog_cb, &fired, &wd);
-  rc = gust_loop_run_until(g_rd.loop, rd_ready, NULL);
-  gust_loop_cancel(g_rd.loop, wd);
-  ok(rc == 0 && !fired && g_rd.connected == 1 && g_rd.conn != NULL,
+  rc = gust_test_run_until(T, rd_ready, NULL, "the reader's connection");
+  ok(rc == 0 && g_rd.connected == 1 && g_rd.conn != NULL,
      "reader: connected and accepted");
   if (g_rd.conn == NULL || g_rd.connected != 1) {
-    gust_loop_free(g_rd.loop);
+    if (g_rd.client != NULL)
+      gust_tcp_close(g_rd.client, NULL);
+    gust_tcp_close(server, NULL);
+    test_end("reader");
     return;
   }
 
@@ -1180,8 +1217,7 @@ static void test_set_reader(void) {
   gust_tcp_close(g_rd.client, NULL);
   gust_tcp_close(g_rd.conn, NULL);
   gust_tcp_close(server, NULL);
-  run_briefly(g_rd.loop);
-  gust_loop_free(g_rd.loop);
+  test_end("reader");
 }
 
 int main(void) {

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <gust/testing.h>
+
 #include "../net/tcp_common.h"
 
 static gust_loop *loop;
@@ -224,8 +226,9 @@ static int fds_open_on(const char *rel) {
 
 static struct {
   gust_web_app *app;
+  gust_test_server *ts; /* the test's server for the application */
   gust_http_server *srv;
-  gust_http_client *cli;
+  gust_http_client *cli;      /* the test's client */
   gust_web_static_opts files; /* /files/(.*): with index.html */
   gust_web_static_opts nodef; /* /nodef/(.*): no default filename */
   int port;
@@ -235,7 +238,7 @@ static int compress_on; /* compress_response for the next app_start() */
 
 static void app_start(void) {
   gust_web_settings st;
-  gust_http_client_opts co;
+  gust_test_server_opts so;
   int rc;
   memset(&S, 0, sizeof(S));
   memset(&st, 0, sizeof(st));
@@ -257,35 +260,52 @@ static void app_start(void) {
   if (rc != 0)
     bail_out("app: %s (%s)", gust_errname(rc),
              S.app != NULL ? gust_web_app_error(S.app) : "");
-  if (gust_web_app_listen(S.app, "127.0.0.1", 0, NULL, &S.srv) != 0)
+  memset(&so, 0, sizeof(so));
+  so.start_request = gust_web_app_start_request;
+  so.user_data = S.app;
+  if (gust_test_server_start(t_current, &so, &S.ts) != 0)
     bail_out("listen");
-  S.port = gust_http_server_port(S.srv);
-  memset(&co, 0, sizeof(co));
-  if (gust_http_client_new(&S.cli, loop, &co, NULL) != 0)
+  S.srv = gust_test_server_http(S.ts);
+  S.port = gust_test_server_port(S.ts);
+  S.cli = gust_test_http_client(t_current);
+  if (S.cli == NULL)
     bail_out("client");
 }
 
+/* Frees the server (the test's, or one the application made itself)
+ * before the application, as gust_web_app_listen() requires. The test's
+ * client stays, without the connections it kept to this server. */
 static void app_stop_in(double secs) {
-  gust_http_client_free(S.cli);
-  t_run_for(loop, secs);
-  gust_http_server_free(S.srv);
-  t_run_for(loop, secs);
+  gust_http_client_close_idle(S.cli);
+  gust_test_run_for(t_current, secs);
+  if (S.ts != NULL)
+    gust_test_server_free(S.ts);
+  else
+    gust_http_server_free(S.srv);
+  gust_test_run_for(t_current, secs);
   gust_web_app_free(S.app);
   memset(&S, 0, sizeof(S));
 }
 
 static void app_stop(void) { app_stop_in(0.02); }
 
+/* The URL of `fmt` on the application's server (Tornado's get_url). */
 static const char *url(const char *fmt, ...) TAP_PRINTF(1, 2);
 static const char *url(const char *fmt, ...) {
   static char bufs[8][1024];
   static int next;
   char path[900];
   char *b = bufs[next++ % 8];
+  const char *u;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(path, sizeof(path), fmt, ap);
   va_end(ap);
+  if (S.ts != NULL) {
+    if ((u = gust_test_server_url(S.ts, path)) == NULL)
+      bail_out("url");
+    return u;
+  }
   snprintf(b, 1024, "http://127.0.0.1:%d%s", S.port, path);
   return b;
 }
@@ -418,37 +438,99 @@ static int raw_connect(int rcvbuf) {
   return fd;
 }
 
+/* What a raw socket has read so far, for gust_test_run_until(). */
+typedef struct raw_reader {
+  int fd;
+  char *buf;
+  size_t cap;
+  size_t len;    /* bytes kept in buf */
+  size_t total;  /* bytes read, kept or not */
+  size_t enough; /* stop once total reaches this (0: at end of stream) */
+  int eof;
+} raw_reader;
+
+/* Reads what is there; done at end of stream, when buf is full, or when
+ * `enough` bytes came. */
+static int raw_read_done(gust_loop *l, void *ud) {
+  raw_reader *rd = ud;
+  (void)l;
+  for (;;) {
+    char scratch[4096];
+    int keep = rd->len < rd->cap;
+    ssize_t n = keep ? recv(rd->fd, rd->buf + rd->len, rd->cap - rd->len, 0)
+                     : recv(rd->fd, scratch, sizeof(scratch), 0);
+    if (n > 0) {
+      if (keep)
+        rd->len += (size_t)n;
+      rd->total += (size_t)n;
+      if ((rd->enough > 0 && rd->total >= rd->enough) ||
+          (rd->enough == 0 && rd->len == rd->cap))
+        return 1;
+      continue;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      rd->eof = 1;
+      return 1;
+    }
+    return 0;
+  }
+}
+
+static void raw_readable(gust_loop *l, int fd, int events, void *ud) {
+  (void)l;
+  (void)fd;
+  (void)events;
+  (void)ud; /* raw_read_done() reads, once this iteration is over */
+}
+
+/* Runs the loop until raw_read_done() says `rd` is done. The socket is
+ * watched too: the loop must wake when data arrives, as the server may
+ * have nothing to do meanwhile (a full send buffer that a small read does
+ * not make writable again). */
+static void raw_wait(raw_reader *rd, const char *what) {
+  gust_loop *l = gust_test_loop(t_current);
+  if (gust_loop_add_handler(l, rd->fd, GUST_LOOP_READ, raw_readable, NULL) != 0)
+    bail_out("cannot watch a raw socket");
+  gust_test_run_until(t_current, raw_read_done, rd, what);
+  gust_loop_remove_handler(l, rd->fd);
+}
+
+/* Writes what can be written; done once everything went. */
+typedef struct raw_writer {
+  int fd;
+  const char *data;
+  size_t len, off;
+} raw_writer;
+
+static int raw_write_done(gust_loop *l, void *ud) {
+  raw_writer *w = ud;
+  (void)l;
+  while (w->off < w->len) {
+    ssize_t n = send(w->fd, w->data + w->off, w->len - w->off, MSG_NOSIGNAL);
+    if (n <= 0)
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : 1;
+    w->off += (size_t)n;
+  }
+  return 1;
+}
+
 /* Sends `req` on a new connection and reads until the server closes it
  * (send "Connection: close"). */
 static void raw(const char *req, raw_resp *r) {
-  int fd = raw_connect(0);
-  double until = gust_loop_now(loop) + WAIT_LIMIT;
-  size_t off = 0, len = strlen(req);
+  raw_writer w;
+  raw_reader rd;
   memset(r, 0, sizeof(*r));
-  while (off < len) {
-    ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
-    if (n > 0)
-      off += (size_t)n;
-    else
-      t_run_for(loop, 0.002);
-  }
-  for (;;) {
-    ssize_t n = recv(fd, r->data + r->len, sizeof(r->data) - 1 - r->len, 0);
-    if (n > 0) {
-      r->len += (size_t)n;
-      if (r->len == sizeof(r->data) - 1)
-        break;
-      continue;
-    }
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-      break;
-    if (gust_loop_now(loop) > until) {
-      diag("raw request timed out");
-      break;
-    }
-    t_run_for(loop, 0.002);
-  }
-  close(fd);
+  memset(&w, 0, sizeof(w));
+  memset(&rd, 0, sizeof(rd));
+  w.fd = rd.fd = raw_connect(0);
+  w.data = req;
+  w.len = strlen(req);
+  rd.buf = r->data;
+  rd.cap = sizeof(r->data) - 1;
+  gust_test_run_until(t_current, raw_write_done, &w, "a raw request sent");
+  raw_wait(&rd, "the server to close a raw connection");
+  close(rd.fd);
+  r->len = rd.len;
   r->data[r->len] = '\0';
   if (r->len >= 12 && strncmp(r->data, "HTTP/1.", 7) == 0)
     r->status = atoi(r->data + 9);
@@ -1122,13 +1204,29 @@ static int slow_stream(const void *data, size_t len, void *ud,
   return gust_future_sleep(wait, loop, 0.0005, NULL);
 }
 
+/* Runs the loop until `want` bytes came on `fd` (or its end); returns how
+ * many came. */
+static int read_some(int fd, size_t want) {
+  raw_reader rd;
+  memset(&rd, 0, sizeof(rd));
+  rd.fd = fd;
+  rd.enough = want;
+  raw_wait(&rd, "a download to start");
+  return (int)rd.total;
+}
+
+static int huge_closed(gust_loop *l, void *ud) {
+  (void)l;
+  (void)ud;
+  return fds_open_on("huge.bin") == 0;
+}
+
 static void t_stream(void) {
   gust_fetch_request r;
   gust_future *f = NULL;
   gust_buf b;
   int fd, i, got;
-  char req[256], buf[4096];
-  double until;
+  char req[256];
   struct linger lg;
   app_start();
 
@@ -1163,18 +1261,8 @@ static void t_stream(void) {
              "GET /static/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n");
     if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
       bail_out("send");
-    got = 0;
-    until = gust_loop_now(loop) + WAIT_LIMIT;
-    while (got < 100000 && gust_loop_now(loop) < until) {
-      ssize_t n = recv(fd, buf, sizeof(buf), 0);
-      if (n > 0)
-        got += (int)n;
-      else if (n == 0)
-        break;
-      else
-        t_run_for(loop, 0.002);
-    }
-    t_run_for(loop, 0.05);
+    read_some(fd, 100000);
+    gust_test_run_for(t_current, 0.05);
     ok(fds_open_on("huge.bin") == 1, "static: %s mid-stream file is open",
        i == 0 ? "close" : "reset");
     if (i == 1) { /* reset rather than close */
@@ -1183,9 +1271,8 @@ static void t_stream(void) {
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     }
     close(fd);
-    until = gust_loop_now(loop) + 10;
-    while (fds_open_on("huge.bin") != 0 && gust_loop_now(loop) < until)
-      t_run_for(loop, 0.01);
+    gust_test_run_until(t_current, huge_closed, NULL,
+                        "the server to close huge.bin");
     is_int(fds_open_on("huge.bin"), 0,
            "static: client %s mid-download: file closed",
            i == 0 ? "close" : "reset");
@@ -1201,20 +1288,11 @@ static void t_stream(void) {
            "GET /static/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n");
   if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
     bail_out("send");
-  until = gust_loop_now(loop) + WAIT_LIMIT;
-  for (got = 0; got < 100000 && gust_loop_now(loop) < until;) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n > 0)
-      got += (int)n;
-    else if (n == 0)
-      break;
-    else
-      t_run_for(loop, 0.002);
-  }
+  got = read_some(fd, 100000);
   ok(got >= 100000 && fds_open_on("huge.bin") == 1,
      "static: download in progress");
   app_stop();
-  t_run_for(loop, 0.05);
+  gust_test_run_for(t_current, 0.05);
   is_int(fds_open_on("huge.bin"), 0,
          "static: server freed mid-download: file closed");
   close(fd);
@@ -1286,7 +1364,7 @@ static void t_failmem(void) {
         gust_web_app_add(S.app, "/files/(.*)", &gust_web_static_handler,
                          &S.files, NULL) != 0 ||
         gust_web_app_listen(S.app, "127.0.0.1", 0, NULL, &S.srv) != 0 ||
-        gust_http_client_new(&S.cli, loop, NULL, NULL) != 0)
+        (S.cli = gust_test_http_client(t_current)) == NULL)
       bail_out("failmem app");
     S.port = gust_http_server_port(S.srv);
     gust_failmem_reset(&fm, n);
@@ -1306,7 +1384,7 @@ static void t_failmem(void) {
     if (n == 0)
       total = fm.count;
     app_stop_in(0.005);
-    t_run_for(loop, 0.005);
+    gust_test_run_for(t_current, 0.005);
     if (fm.live_blocks != 0) {
       diag("failmem %lu: %zu blocks leaked", n, fm.live_blocks);
       leaks++;
