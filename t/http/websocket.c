@@ -1,8 +1,12 @@
 /* WebSocket connections over loopback, in one process: gust's server
  * handler against gust's client, and against raw sockets scripted byte by
  * byte (refused handshakes, protocol errors, peers that never answer a
- * close or a ping). The server's handler records what it saw in S. */
+ * close or a ping). The server's handler records what it saw in S. Each
+ * group is a gust_test (t_run_group()): a wait that hangs fails with what
+ * was pending on the loop, and the group ends with "NAME: nothing left
+ * behind". */
 #define _GNU_SOURCE
+#include <gust/testing.h>
 #include <gust/websocket.h>
 
 #include <signal.h>
@@ -260,12 +264,7 @@ static int s_closed(gust_loop *l, void *ud) {
 
 /* Runs the loop until the server's on_close ran `n` times in all. */
 static int wait_srv_closed(int n) {
-  gust_timer wd;
-  int rc;
-  gust_loop_call_later(loop, WAIT_LIMIT, t_flag_timeout, NULL, &wd);
-  rc = gust_loop_run_until(loop, s_closed, &n);
-  gust_loop_cancel(loop, wd);
-  return rc == 0 ? 0 : -1;
+  return t_run_until(loop, s_closed, &n, "the server's on_close");
 }
 
 static int closed_cond(gust_loop *l, void *ud) {
@@ -274,12 +273,7 @@ static int closed_cond(gust_loop *l, void *ud) {
 }
 
 static int wait_ws_closed(gust_websocket *ws) {
-  gust_timer wd;
-  int rc;
-  gust_loop_call_later(loop, WAIT_LIMIT, t_flag_timeout, NULL, &wd);
-  rc = gust_loop_run_until(loop, closed_cond, ws);
-  gust_loop_cancel(loop, wd);
-  return rc == 0 ? 0 : -1;
+  return t_run_until(loop, closed_cond, ws, "a client connection to close");
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,22 +297,52 @@ static void raw_send(int fd, const void *p, size_t n) {
     bail_out("raw write");
 }
 
+/* A raw socket watched by the loop while the server's bytes come in. */
+typedef struct raw_in {
+  gust_buf *in;
+  size_t want;
+  int eof, expired;
+} raw_in;
+
+static void raw_readable(gust_loop *l, int fd, int events, void *ud) {
+  raw_in *r = ud;
+  uint8_t b[65536];
+  ssize_t n;
+  (void)l;
+  (void)events;
+  while ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) > 0)
+    gust_buf_append(r->in, b, (size_t)n);
+  if (n == 0)
+    r->eof = 1;
+}
+
+static int raw_over(gust_loop *l, void *ud) {
+  raw_in *r = ud;
+  (void)l;
+  return r->in->len >= r->want || r->eof || r->expired;
+}
+
+static void raw_expire(gust_loop *l, void *ud) {
+  (void)l;
+  ((raw_in *)ud)->expired = 1;
+}
+
 /* Runs the loop and collects what the server sends into `in` until
  * `want` bytes are there (or EOF: *eof set), for at most `secs`. */
 static void raw_pump(int fd, gust_buf *in, size_t want, int *eof, double secs) {
-  double end = gust_loop_now(loop) + secs;
-  uint8_t b[65536];
-  while (in->len < want && gust_loop_now(loop) < end) {
-    ssize_t n;
-    t_run_for(loop, 0.002);
-    while ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) > 0)
-      gust_buf_append(in, b, (size_t)n);
-    if (n == 0) {
-      if (eof != NULL)
-        *eof = 1;
-      return;
-    }
-  }
+  raw_in r;
+  gust_timer deadline;
+  r.in = in;
+  r.want = want;
+  r.eof = r.expired = 0;
+  if (gust_loop_add_handler(loop, fd, GUST_LOOP_READ, raw_readable, &r) != 0 ||
+      gust_loop_call_later(loop, secs, raw_expire, &r, &deadline) != 0)
+    bail_out("cannot watch a raw socket");
+  t_run_until(loop, raw_over, &r, "bytes from the server on a raw socket");
+  gust_loop_cancel(loop, deadline);
+  gust_loop_remove_handler(loop, fd);
+  if (r.eof && eof != NULL)
+    *eof = 1;
 }
 
 /* Sends an upgrade request with extra header lines `extra` (each ending
@@ -681,24 +705,38 @@ static void t_compression(void) {
   srv_stop();
 }
 
+static void fd_ready(gust_loop *l, int fd, int events, void *ud) {
+  (void)l;
+  (void)fd;
+  (void)events;
+  *(int *)ud = 1;
+}
+
 /* Accepts the connection the client makes to the raw listener `lfd` and
- * reads its request head into `buf` (NUL-terminated); returns the socket. */
+ * reads its request head into `buf` (NUL-terminated); returns the socket,
+ * or -1 when no client came (the group has then failed). */
 static int accept_head(int lfd, char *buf, size_t cap) {
-  size_t n = 0;
-  int fd;
-  t_run_for(loop, 0.05);
-  fd = accept(lfd, NULL, NULL);
+  gust_buf in;
+  int fd = -1, ready = 0, eof = 0;
   buf[0] = 0;
-  while (fd >= 0 && n < cap - 1) {
-    ssize_t r;
-    t_run_for(loop, 0.002);
-    r = recv(fd, buf + n, cap - 1 - n, MSG_DONTWAIT);
-    if (r > 0)
-      n += (size_t)r;
-    buf[n] = 0;
-    if (strstr(buf, "\r\n\r\n") != NULL)
-      break;
+  if (gust_loop_add_handler(loop, lfd, GUST_LOOP_READ, fd_ready, &ready) != 0)
+    bail_out("cannot watch the raw listener");
+  t_run_until_flag(loop, &ready);
+  gust_loop_remove_handler(loop, lfd);
+  if (ready)
+    fd = accept(lfd, NULL, NULL);
+  if (fd < 0)
+    return -1;
+  gust_buf_init(&in, NULL);
+  while (!eof && in.len < cap - 1 &&
+         memmem(in.ptr, in.len, "\r\n\r\n", 4) == NULL) {
+    size_t had = in.len;
+    raw_pump(fd, &in, in.len + 1, &eof, 5.0);
+    if (in.len == had)
+      break; /* nothing for 5 s */
   }
+  snprintf(buf, cap, "%.*s", (int)in.len, in.len > 0 ? (char *)in.ptr : "");
+  gust_buf_free(&in);
   return fd;
 }
 
@@ -1229,11 +1267,7 @@ static void t_ping(void) {
   memset(big, 'p', sizeof(big));
   is_int(gust_websocket_ping(ws, big, 126), GUST_EINVAL,
          "a 126-byte ping: GUST_EINVAL");
-  {
-    int i;
-    for (i = 0; i < 200 && C.pongs == 0; i++)
-      t_run_for(loop, 0.005);
-  }
+  t_run_until_flag(loop, &C.pongs);
   is_int(S.pings, 1, "server on_ping");
   is_str(S.last_ping, "ping-1", "... with the payload");
   is_int(C.pongs, 1, "client on_pong");
@@ -1280,7 +1314,10 @@ static void t_ping(void) {
     gust_buf_init(&in, NULL);
     raw_handshake(fd, "GET", KEY_LINES, NULL, 0, &in, NULL, 0);
     while (!eof && code < 0) {
+      size_t had = in.len;
       raw_pump(fd, &in, in.len + 1, &eof, 5);
+      if (in.len == had && !eof)
+        break; /* nothing for 5 s */
       while ((op = next_frame(&in, &off, &pl, &pn)) >= 0) {
         if (op == 9)
           pings++;

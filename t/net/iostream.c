@@ -2,10 +2,13 @@
  * backends the build selected: every read mode at every split point,
  * max_bytes edges, back-pressure, the write and read buffer limits,
  * start_tls, closes during pending reads, resets, streaming
- * read_until_close and allocation-failure injection. */
+ * read_until_close and allocation-failure injection. Each group is a
+ * gust_test (t_run_group()): a wait that hangs fails with what was pending
+ * on the loop, and the group ends with "NAME: nothing left behind". */
 #include "config.h"
 
 #include <gust/iostream.h>
+#include <gust/testing.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -13,11 +16,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tcp_common.h"
 #include "../proto/tls_common.h"
-#include "../tap.h"
 
-static double WATCHDOG = 60.0;
-
+/* The loop of the group that is running (t_run_group()). */
 static gust_loop *L;
 static gust_tls_ctx *SCTX, *CCTX, *OTHERCTX;
 static int g_warnings, g_infos;
@@ -38,55 +40,18 @@ static void t_log(gust_log_category c, gust_log_level lv, const char *msg,
 /* Driving the loop                                                     */
 /* ------------------------------------------------------------------ */
 
-typedef int (*cond_fn)(void *ud);
+/* Runs the loop until fn(loop, ud) holds; 0, or -1 when the wait failed
+ * (the group has then failed, naming `fn` and what was pending). */
+#define run_until(fn, ud)                                                      \
+  (gust_test_run_until(t_current, (fn), (ud), #fn) == 0 ? 0 : -1)
 
-typedef struct waiter {
-  cond_fn fn;
-  void *ud;
-} waiter;
-
-static int waiter_done(gust_loop *loop, void *ud) {
-  waiter *w = ud;
-  (void)loop;
-  return w->fn(w->ud);
-}
-
-static void watchdog_cb(gust_loop *loop, void *ud) {
-  *(int *)ud = 1;
-  gust_loop_stop(loop);
-}
-
-/* Runs the loop until fn(ud) holds; 0, or -1 after the watchdog fired. */
-static int run_until_(cond_fn fn, void *ud, int line) {
-  waiter w = {fn, ud};
-  gust_timer wd;
-  int fired = 0, rc;
-  gust_loop_call_later(L, WATCHDOG, watchdog_cb, &fired, &wd);
-  rc = gust_loop_run_until(L, waiter_done, &w);
-  gust_loop_cancel(L, wd);
-  if (fired || rc != 0) {
-    diag("run_until: watchdog fired (line %d)", line);
-    return -1;
-  }
-  return 0;
-}
-
-#define run_until(fn, ud) run_until_((fn), (ud), __LINE__)
-
-static int fut_done(void *ud) { return gust_future_done(ud); }
-
-static int wait_fut(gust_future *f) { return run_until(fut_done, f); }
-
-static void stop_cb(gust_loop *loop, void *ud) {
-  (void)ud;
-  gust_loop_stop(loop);
+/* Runs the loop until `f` is done; 0, or -1 as run_until(). */
+static int wait_fut(gust_future *f) {
+  return gust_test_wait(t_current, f) == 0 ? 0 : -1;
 }
 
 /* Runs the loop for `sec` seconds (only where nothing must happen). */
-static void run_for(double sec) {
-  gust_loop_call_later(L, sec, stop_cb, NULL, NULL);
-  gust_loop_run(L);
-}
+static void run_for(double sec) { gust_test_run_for(t_current, sec); }
 
 /* ------------------------------------------------------------------ */
 /* Connected pairs                                                      */
@@ -117,8 +82,9 @@ static void on_connect(gust_tcp *t, int status) {
   *p = status == 0 ? 1 : -1;
 }
 
-static int tcp_pair_ready(void *ud) {
+static int tcp_pair_ready(gust_loop *loop, void *ud) {
   void **p = ud;
+  (void)loop;
   return ((accepted *)p[0])->conn != NULL && *(int *)p[1] != 0;
 }
 
@@ -173,8 +139,9 @@ static void make_pair(pair *p, int tls, const gust_iostream_opts *so,
   gust_iostream_set_close_callback(p->c, count_close, &p->cc);
 }
 
-static int both_closed(void *ud) {
+static int both_closed(gust_loop *loop, void *ud) {
   pair *p = ud;
+  (void)loop;
   return p->cs > 0 && p->cc > 0;
 }
 
@@ -191,15 +158,19 @@ static int free_pair(pair *p) {
   return p->fs.live_blocks == 0 && p->fc.live_blocks == 0;
 }
 
-static int client_close_ran(void *ud) { return ((pair *)ud)->cc > 0; }
+static int client_close_ran(gust_loop *loop, void *ud) {
+  (void)loop;
+  return ((pair *)ud)->cc > 0;
+}
 
 typedef struct buffered_arg {
   gust_iostream *s;
   size_t n;
 } buffered_arg;
 
-static int has_buffered(void *ud) {
+static int has_buffered(gust_loop *loop, void *ud) {
   buffered_arg *b = ud;
+  (void)loop;
   return gust_iostream_read_buffer_size(b->s) >= b->n ||
          gust_iostream_closed(b->s);
 }
@@ -345,13 +316,17 @@ static void script_next(script *sc) {
   }
 }
 
-static int reader_has(void *ud) {
+static int reader_has(gust_loop *loop, void *ud) {
   script *sc = ud;
+  (void)loop;
   return sc->finished ||
          sc->delivered + gust_iostream_read_buffer_size(sc->r) >= sc->want;
 }
 
-static int script_finished(void *ud) { return ((script *)ud)->finished; }
+static int script_finished(gust_loop *loop, void *ud) {
+  (void)loop;
+  return ((script *)ud)->finished;
+}
 
 /* The writer sends SPLIT_DATA cut at `cuts` (ascending, the last one is
  * SPLIT_LEN), waiting until each piece reached the reader. */
@@ -575,7 +550,10 @@ static void slow_next(slow *sl) {
   }
 }
 
-static int slow_finished(void *ud) { return ((slow *)ud)->done; }
+static int slow_finished(gust_loop *loop, void *ud) {
+  (void)loop;
+  return ((slow *)ud)->done;
+}
 
 static void test_back_pressure(int tls) {
   const char *name = tls ? "tls" : "plain";
@@ -651,7 +629,8 @@ static size_t fill_kernel(gust_iostream *s, int byte) {
   return total;
 }
 
-static int wbuf_empty(void *ud) {
+static int wbuf_empty(gust_loop *loop, void *ud) {
+  (void)loop;
   return gust_iostream_write_buffer_size(ud) == 0 || gust_iostream_closed(ud);
 }
 
@@ -878,7 +857,10 @@ static void test_reset(int tls) {
   ok(free_pair(&p), "%s: no leak", name);
 }
 
-static int stream_closed(void *ud) { return gust_iostream_closed(ud); }
+static int stream_closed(gust_loop *loop, void *ud) {
+  (void)loop;
+  return gust_iostream_closed(ud);
+}
 
 /* Writing to a peer that reset never kills the process with SIGPIPE, even
  * with SIGPIPE at its default action: gust's writes use MSG_NOSIGNAL, and
@@ -1112,64 +1094,71 @@ static void test_failmem(int tls) {
 
 /* ------------------------------------------------------------------ */
 
+static void group_splits(void) {
+  test_splits(0);
+  test_splits(1);
+}
+
+static void group_max_bytes(void) {
+  test_max_bytes(0);
+  test_max_bytes(1);
+}
+
+static void group_back_pressure(void) {
+  test_back_pressure(0);
+  test_back_pressure(1);
+}
+
+static void group_write_limit(void) {
+  test_write_limit(0);
+  test_write_limit(1);
+}
+
+static void group_close(void) {
+  test_close_pending(0);
+  test_close_pending(1);
+  test_reset(0);
+  test_reset(1);
+}
+
+static void group_max_buffer(void) {
+  test_max_buffer(0);
+  test_max_buffer(1);
+}
+
+static void group_streaming(void) {
+  test_streaming(0);
+  test_streaming(1);
+}
+
+static void group_failmem(void) {
+  expect_failures = 1;
+  test_failmem(0);
+  test_failmem(1);
+  expect_failures = 0;
+}
+
 int main(void) {
-  if (getenv("IOSTREAM_WATCHDOG") != NULL)
-    WATCHDOG = atof(getenv("IOSTREAM_WATCHDOG"));
   tc_make_certs();
   SCTX = tc_server_ctx("server", GUST_TLS_CLIENT_AUTH_NONE, NULL, 0);
   CCTX = tc_client_ctx("ca.pem", NULL, NULL, 0);
   OTHERCTX = tc_client_ctx("other-ca.pem", NULL, NULL, 0);
-  if (gust_loop_new(&L, NULL) != 0)
-    bail_out("cannot create a loop");
   gust_log_set_handler(t_log, NULL);
   gust_log_set_level(GUST_LOG_GENERAL, GUST_LOG_INFO);
 
-  if (tap_group("splits")) {
-    test_splits(0);
-    test_splits(1);
-  }
-  if (tap_group("max_bytes")) {
-    test_max_bytes(0);
-    test_max_bytes(1);
-  }
-  if (tap_group("back_pressure")) {
-    test_back_pressure(0);
-    test_back_pressure(1);
-  }
-  if (tap_group("write_limit")) {
-    test_write_limit(0);
-    test_write_limit(1);
-  }
-  if (tap_group("start_tls"))
-    test_start_tls();
-  if (tap_group("sigpipe"))
-    test_sigpipe();
-  if (tap_group("close")) {
-    test_close_pending(0);
-    test_close_pending(1);
-    test_reset(0);
-    test_reset(1);
-  }
-  if (tap_group("max_buffer")) {
-    test_max_buffer(0);
-    test_max_buffer(1);
-  }
-  if (tap_group("streaming")) {
-    test_streaming(0);
-    test_streaming(1);
-  }
-  if (tap_group("tls_fail"))
-    test_tls_verify_fail();
-  if (tap_group("failmem")) {
-    expect_failures = 1;
-    test_failmem(0);
-    test_failmem(1);
-    expect_failures = 0;
-  }
+  t_run_group("splits", &L, group_splits);
+  t_run_group("max_bytes", &L, group_max_bytes);
+  t_run_group("back_pressure", &L, group_back_pressure);
+  t_run_group("write_limit", &L, group_write_limit);
+  t_run_group("start_tls", &L, test_start_tls);
+  t_run_group("sigpipe", &L, test_sigpipe);
+  t_run_group("close", &L, group_close);
+  t_run_group("max_buffer", &L, group_max_buffer);
+  t_run_group("streaming", &L, group_streaming);
+  t_run_group("tls_fail", &L, test_tls_verify_fail);
+  t_run_group("failmem", &L, group_failmem);
 
-  run_for(0.05);
   gust_log_set_handler(NULL, NULL);
-  gust_loop_free(L);
   gust_tls_ctx_free(SCTX);
   gust_tls_ctx_free(CCTX);
   gust_tls_ctx_free(OTHERCTX);

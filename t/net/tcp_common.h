@@ -33,7 +33,8 @@
 #include "../tap.h"
 
 /* Every wait is bounded by this many seconds: far beyond what any check
- * needs, so only a real hang trips it. */
+ * needs, so only a real hang trips it. (A gust_test group takes
+ * $GUST_ASYNC_TEST_TIMEOUT instead when it is set.) */
 #define WAIT_LIMIT 60.0
 
 #ifdef GUST_TESTING_H
@@ -63,6 +64,12 @@ static inline void t_stop_cb(gust_loop *loop, void *ud) {
 
 /* Runs the loop for about `secs` seconds (lets closes complete). */
 static inline void t_run_for(gust_loop *loop, double secs) {
+#ifdef GUST_TESTING_H
+  if (t_current != NULL && loop == gust_test_loop(t_current)) {
+    gust_test_run_for(t_current, secs);
+    return;
+  }
+#endif
   gust_loop_call_later(loop, secs, t_stop_cb, NULL, NULL);
   gust_loop_run(loop);
 }
@@ -76,7 +83,9 @@ static inline void t_run_group(const char *name, gust_loop **loop,
 #ifdef GUST_TESTING_H
   if (gust_test_new(&t_current, name, NULL) != 0)
     bail_out("test");
-  gust_test_set_timeout(t_current, WAIT_LIMIT);
+  /* $GUST_ASYNC_TEST_TIMEOUT, when set, bounds the waits instead */
+  if (getenv("GUST_ASYNC_TEST_TIMEOUT") == NULL)
+    gust_test_set_timeout(t_current, WAIT_LIMIT);
   *loop = gust_test_loop(t_current);
   fn();
   t_run_for(*loop, 0.05);
@@ -102,21 +111,27 @@ static inline void t_flag_timeout(gust_loop *loop, void *ud) {
   gust_loop_stop(loop);
 }
 
-/* Runs the loop until *flag is non-zero; 0, or -1 on a hang. */
-static inline int t_run_until_flag(gust_loop *loop, int *flag) {
+/* Runs the loop until `cond(loop, ud)` holds; 0, or -1 on a hang. `what`
+ * names the condition in the report of a hang. */
+static inline int t_run_until(gust_loop *loop, gust_loop_cond_fn cond, void *ud,
+                              const char *what) {
   gust_timer wd;
   int rc;
 #ifdef GUST_TESTING_H
   if (t_current != NULL && loop == gust_test_loop(t_current))
-    return gust_test_run_until(t_current, t_flag_set, flag, "a flag") == 0 ? 0
-                                                                           : -1;
+    return gust_test_run_until(t_current, cond, ud, what) == 0 ? 0 : -1;
 #endif
   gust_loop_call_later(loop, WAIT_LIMIT, t_flag_timeout, NULL, &wd);
-  rc = gust_loop_run_until(loop, t_flag_set, flag);
+  rc = gust_loop_run_until(loop, cond, ud);
   gust_loop_cancel(loop, wd);
   if (rc != 0)
-    diag("condition not met after %.0f s", WAIT_LIMIT);
+    diag("%s: not met after %.0f s", what, WAIT_LIMIT);
   return rc == 0 ? 0 : -1;
+}
+
+/* Runs the loop until *flag is non-zero; 0, or -1 on a hang. */
+static inline int t_run_until_flag(gust_loop *loop, int *flag) {
+  return t_run_until(loop, t_flag_set, flag, "a flag");
 }
 
 /* ------------------------------------------------------------------ */

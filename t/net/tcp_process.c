@@ -4,8 +4,12 @@
  *
  * Each case forks a supervisor process that calls gust_fork_processes(),
  * so that this program itself never becomes a worker; workers report
- * "task pid" lines through a pipe. */
+ * "task pid" lines through a pipe. Each group is a gust_test: the parent
+ * waits for those lines, for answers and for its children on the test's
+ * loop, so that a hang fails with what was pending. */
 #include "config.h"
+
+#include <gust/testing.h>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,37 +28,93 @@ static void report(int id) {
     _exit(3);
 }
 
-/* Reads one "task pid" line within `secs` seconds; 0 or -1. */
-static int read_report(int fd, double secs, int *id, long *pid) {
+/* The loop of the group that is running (t_run_group()). */
+static gust_loop *L;
+
+/* One "task pid" line being read from an fd watched by the loop. */
+typedef struct line_reader {
   char line[64];
-  size_t n = 0;
-  while (n < sizeof(line) - 1) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, (int)(secs * 1000)) <= 0)
-      return -1;
-    if (read(fd, line + n, 1) != 1)
-      return -1;
-    if (line[n] == '\n')
-      break;
-    n++;
-  }
-  line[n] = '\0';
-  return sscanf(line, "%d %ld", id, pid) == 2 ? 0 : -1;
+  size_t n;
+  int state; /* 0: reading, 1: a line, -1: end of input, error, or too long */
+} line_reader;
+
+/* Takes one byte per readiness: the fd may be blocking, and the handler is
+ * level-triggered, so it is called again while more bytes wait. */
+static void on_line_byte(gust_loop *loop, int fd, int events, void *ud) {
+  line_reader *r = ud;
+  char c;
+  (void)loop;
+  (void)events;
+  if (r->state != 0)
+    return;
+  if (read(fd, &c, 1) != 1)
+    r->state = -1;
+  else if (c == '\n')
+    r->state = 1;
+  else if (r->n + 1 >= sizeof(r->line))
+    r->state = -1;
+  else
+    r->line[r->n++] = c;
 }
 
-/* Waits up to WAIT_LIMIT seconds for `pid`; returns its status or -1. */
+static int line_over(gust_loop *loop, void *ud) {
+  (void)loop;
+  return ((line_reader *)ud)->state != 0;
+}
+
+/* Reads one "task pid" line from `fd`, running the loop meanwhile; 0, or
+ * -1 at the end of input (a hang fails the group). */
+static int read_report(int fd, int *id, long *pid) {
+  line_reader r;
+  memset(&r, 0, sizeof(r));
+  if (gust_loop_add_handler(L, fd, GUST_LOOP_READ, on_line_byte, &r) != 0)
+    bail_out("cannot watch fd %d", fd);
+  t_run_until(L, line_over, &r, "a \"task pid\" line");
+  gust_loop_remove_handler(L, fd);
+  if (r.state != 1)
+    return -1;
+  r.line[r.n] = '\0';
+  return sscanf(r.line, "%d %ld", id, pid) == 2 ? 0 : -1;
+}
+
+/* A child being waited for: looked at every 20 ms from a timer (a
+ * SIGCHLD handler would be inherited by the supervisors). */
+typedef struct child_wait {
+  pid_t pid;
+  int status;
+  int state; /* 0: running, 1: exited (status), -1: waitpid failed */
+  gust_timer tick;
+} child_wait;
+
+static void child_tick(gust_loop *loop, void *ud) {
+  child_wait *w = ud;
+  pid_t r = waitpid(w->pid, &w->status, WNOHANG);
+  if (r == w->pid)
+    w->state = 1;
+  else if (r < 0)
+    w->state = -1;
+  else if (gust_loop_call_later(loop, 0.02, child_tick, w, &w->tick) != 0)
+    bail_out("cannot arm a timer");
+}
+
+static int child_over(gust_loop *loop, void *ud) {
+  (void)loop;
+  return ((child_wait *)ud)->state != 0;
+}
+
+/* Waits for `pid` on the loop; returns its status, or -1 (a hang, after
+ * which the child is killed, fails the group). */
 static int wait_child(pid_t pid) {
-  int status, i;
-  for (i = 0; i < (int)(WAIT_LIMIT * 20); i++) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid)
-      return status;
-    if (r < 0)
-      return -1;
-    usleep(50000);
-  }
+  child_wait w;
+  memset(&w, 0, sizeof(w));
+  w.pid = pid;
+  if (gust_loop_call_later(L, 0, child_tick, &w, &w.tick) != 0)
+    bail_out("cannot arm a timer");
+  if (t_run_until(L, child_over, &w, "the supervisor to exit") == 0)
+    return w.state == 1 ? w.status : -1;
+  gust_loop_cancel(L, w.tick);
   kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
+  waitpid(pid, &w.status, 0);
   return -1;
 }
 
@@ -135,7 +195,7 @@ static void test_clean(void) {
   sup = spawn(body_clean, NULL);
   close(p[1]);
   for (i = 0; i < 3; i++)
-    if (read_report(p[0], WAIT_LIMIT, &id, &pid) == 0 && id >= 0 && id < 3)
+    if (read_report(p[0], &id, &pid) == 0 && id >= 0 && id < 3)
       seen |= 1 << id;
   is_int(seen, 7, "clean: three workers with task ids 0, 1 and 2");
   status = wait_child(sup);
@@ -162,7 +222,7 @@ static void test_fork_fails(void) {
   ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == SUP_SYS,
      "fork failure: GUST_ESYS, with no worker left behind (status %d)",
      status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  while (n < 4 && read_report(p[0], 5.0, &id, &pids[n]) == 0)
+  while (n < 4 && read_report(p[0], &id, &pids[n]) == 0)
     n++;
   /* (a worker may be stopped before it reported: up to two reports) */
   ok(n <= 2, "fork failure: at most two workers ran (%d reported)", n);
@@ -186,7 +246,7 @@ static void test_crash_limit(void) {
   status = wait_child(sup);
   ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == SUP_LIMIT,
      "restarts: the parent gives up with GUST_ELIMIT after max_restarts");
-  while (read_report(p[0], 5.0, &id, &pid) == 0)
+  while (read_report(p[0], &id, &pid) == 0)
     n++;
   /* 2 workers + 3 restarts, then the 4th failure exceeds the limit; the
    * restarted workers report before failing. */
@@ -259,14 +319,14 @@ static int ask(int port, int *id, long *pid) {
       close(fd);
     return -1;
   }
-  rc = read_report(fd, WAIT_LIMIT, id, pid);
+  rc = read_report(fd, id, pid);
   close(fd);
   return rc;
 }
 
 static void test_server(void) {
   gust_tcp_listen_opts lo;
-  int p[2], id, ids = 0, i, port, status, aid = -1;
+  int p[2], id, ids = 0, i, port, status, aid = -1, rc;
   long pid, pids[2] = {0, 0}, newpid = 0, apid = 0;
   pid_t sup;
   struct sockaddr_in s4;
@@ -287,18 +347,19 @@ static void test_server(void) {
   for (i = 0; i < (int)server_nfds; i++)
     close(server_fds[i]);
   for (i = 0; i < 2; i++)
-    if (read_report(p[0], WAIT_LIMIT, &id, &pid) == 0 && id >= 0 && id < 2) {
+    if (read_report(p[0], &id, &pid) == 0 && id >= 0 && id < 2) {
       ids |= 1 << id;
       pids[id] = pid;
     }
   is_int(ids, 3, "server: two workers started (task ids 0 and 1)");
-  ok(ask(port, &aid, &apid) == 0 && (apid == pids[0] || apid == pids[1]),
+  /* (asked first: the name shows the task id that answered) */
+  rc = ask(port, &aid, &apid);
+  ok(rc == 0 && (apid == pids[0] || apid == pids[1]) && aid >= 0 && aid < 2,
      "server: a worker answers on the shared socket (task %d)", aid);
 
   if (pids[0] > 0)
     kill((pid_t)pids[0], SIGKILL);
-  ok(read_report(p[0], WAIT_LIMIT, &id, &newpid) == 0 && id == 0 &&
-         newpid != pids[0],
+  ok(read_report(p[0], &id, &newpid) == 0 && id == 0 && newpid != pids[0],
      "server: a worker killed with SIGKILL is restarted with its task id");
   pids[0] = newpid;
   for (i = 0; i < 4; i++)
@@ -322,13 +383,9 @@ static void test_server(void) {
 int main(void) {
   gust_log_set_level(GUST_LOG_CATEGORY_COUNT_, GUST_LOG_OFF);
   ok(gust_cpu_count() >= 1, "cpu count: at least one (%d)", gust_cpu_count());
-  if (tap_group("clean"))
-    test_clean();
-  if (tap_group("restart-limit"))
-    test_crash_limit();
-  if (tap_group("fork-fails"))
-    test_fork_fails();
-  if (tap_group("server"))
-    test_server();
+  t_run_group("clean", &L, test_clean);
+  t_run_group("restart-limit", &L, test_crash_limit);
+  t_run_group("fork-fails", &L, test_fork_fails);
+  t_run_group("server", &L, test_server);
   return done_testing();
 }
