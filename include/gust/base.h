@@ -20,6 +20,9 @@ extern "C" {
 #define GUST_EXTERN
 #endif
 
+/* Function attributes where the compiler has them: GUST_PRINTF(fmt, args)
+ * checks printf-style arguments, GUST_WARN_UNUSED warns when a result is
+ * ignored. */
 #if defined(__GNUC__) || defined(__clang__)
 #define GUST_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #define GUST_WARN_UNUSED       __attribute__((warn_unused_result))
@@ -136,6 +139,8 @@ typedef ptrdiff_t gust_ssize;
   XX(WEB_HTTP, -460, 0, "HTTP error raised by a request handler")              \
   XX(WEB_FINISH, -461, 0, "request finished early by its handler")
 
+/* The error codes as constants: GUST_E<NAME> for every XX(NAME, ...) line
+ * of GUST_ERRNO_MAP, e.g. GUST_ENOMEM. */
 enum gust_errno {
 #define GUST__ERRNO_ENUM(name, value, fatal, msg) GUST_E##name = (value),
   GUST_ERRNO_MAP(GUST__ERRNO_ENUM)
@@ -348,6 +353,7 @@ GUST_EXTERN gust_slice gust_buf_slice(const gust_buf *buf);
 /* Logging                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Severity of a log record, on the scale of Python's logging module. */
 typedef enum gust_log_level {
   GUST_LOG_DEBUG = 10,
   GUST_LOG_INFO = 20,

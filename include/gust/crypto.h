@@ -9,6 +9,7 @@
 extern "C" {
 #endif
 
+/* The hash functions available for digests and HMACs. */
 typedef enum gust_digest {
   GUST_SHA1 = 1,  /* 20-byte output; WebSocket accept keys, signed v1 */
   GUST_SHA256 = 2 /* 32-byte output; signed values v2 */

@@ -17,6 +17,7 @@
 extern "C" {
 #endif
 
+/* A pool of worker threads bound to one loop (opaque). */
 typedef struct gust_executor gust_executor;
 
 /* Runs on a pool thread. Returns 0 with the result in *result (and, if

@@ -22,6 +22,8 @@
 extern "C" {
 #endif
 
+/* A result that will be available later: pending, then done with a
+ * value, an error code or cancelled (opaque, reference counted). */
 typedef struct gust_future gust_future;
 
 /* Releases a result value. */
@@ -186,6 +188,7 @@ GUST_EXTERN int gust_future_moment(gust_future **out, gust_loop *loop,
 /* Wait iterator (Tornado's WaitIterator)                               */
 /* ------------------------------------------------------------------ */
 
+/* Yields a set of futures in the order they complete (opaque). */
 typedef struct gust_wait_iterator gust_wait_iterator;
 
 /* Creates an iterator over `n` futures that yields them in completion

@@ -14,6 +14,7 @@
 extern "C" {
 #endif
 
+/* The framing around deflate data. */
 typedef enum gust_zip_format {
   GUST_ZIP_GZIP = 1,   /* gzip member(s): header, deflate data, CRC-32 */
   GUST_ZIP_ZLIB = 2,   /* zlib wrapper: header, deflate data, Adler-32 */
@@ -23,6 +24,7 @@ typedef enum gust_zip_format {
                           ways); encoding with it gives zlib-wrapped data */
 } gust_zip_format;
 
+/* How much output an encoder call must produce. */
 typedef enum gust_zip_flush {
   GUST_ZIP_NO_FLUSH = 0, /* let the compressor buffer as it likes */
   GUST_ZIP_SYNC = 1,     /* emit everything so far, ending on a byte
@@ -45,6 +47,7 @@ enum {
   GUST_ZIP_IGNORE_TRAILING = 1u << 1
 };
 
+/* A streaming encoder or decoder for one format (opaque). */
 typedef struct gust_zip gust_zip;
 
 /* Creates an encoder for `format` at compression `level` (0..9, or -1 for

@@ -33,6 +33,8 @@ typedef struct gust_header_entry_ {
   uint32_t value_len;
 } gust_header_entry_;
 
+/* The header map; initialise with gust_headers_init(), release with
+ * gust_headers_free(). Members are private. */
 typedef struct gust_headers {
   gust_header_entry_ *entries;
   size_t count;   /* entries in use */

@@ -15,6 +15,7 @@ extern "C" {
  * It never touches a socket or a clock. */
 typedef struct gust_h1 gust_h1;
 
+/* Which side of the connection the state machine plays. */
 typedef enum gust_h1_role {
   GUST_H1_SERVER = 0, /* reads requests, writes responses */
   GUST_H1_CLIENT = 1  /* writes requests, reads responses */
@@ -66,6 +67,7 @@ typedef struct gust_h1_field {
   gust_slice value;
 } gust_h1_field;
 
+/* What gust_h1_next_event() reports. */
 typedef enum gust_h1_event_type {
   GUST_H1_NEED_DATA = 0, /* feed more bytes (or EOF) */
   GUST_H1_REQUEST,       /* request head (server role) */

@@ -45,6 +45,8 @@
 extern "C" {
 #endif
 
+/* An HTTP client with a connection pool (Tornado's AsyncHTTPClient), and
+ * the response to one fetch (HTTPResponse); both opaque. */
 typedef struct gust_http_client gust_http_client;
 typedef struct gust_fetch_response gust_fetch_response;
 
@@ -100,6 +102,7 @@ typedef int (*gust_fetch_streaming_fn)(const void *data, size_t len,
 /* Requests (Tornado's HTTPRequest)                                     */
 /* ------------------------------------------------------------------ */
 
+/* One request (all zero except `url` = a GET with the defaults). */
 typedef struct gust_fetch_request {
   const char *url;    /* http:// or https:// URL (required) */
   const char *method; /* "GET" */
@@ -164,6 +167,7 @@ GUST_EXTERN void gust_fetch_request_init(gust_fetch_request *r,
 /* The client                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Client options (all zero = defaults). */
 typedef struct gust_http_client_opts {
   size_t max_clients;       /* requests on the network at once: 0 = 10;
                                more wait in a FIFO queue */
@@ -225,6 +229,7 @@ typedef struct gust_http_client_stats {
   uint64_t reuses;   /* requests sent on a reused connection */
 } gust_http_client_stats;
 
+/* Fills *st with the client's current counters. */
 GUST_EXTERN void gust_http_client_stats_get(const gust_http_client *c,
                                             gust_http_client_stats *st);
 
@@ -291,6 +296,7 @@ typedef struct gust_fetch_timings {
   int reused;    /* the final request went on a reused connection */
 } gust_fetch_timings;
 
+/* Fills *t with the timings of the response's fetch. */
 GUST_EXTERN void gust_fetch_response_timings(const gust_fetch_response *r,
                                              gust_fetch_timings *t);
 

@@ -33,6 +33,7 @@
 extern "C" {
 #endif
 
+/* An HTTP/1.1 server listening on one or more sockets (opaque). */
 typedef struct gust_http_server gust_http_server;
 
 /* One request and the means to answer it. Reference counted: the server
@@ -82,6 +83,8 @@ typedef struct gust_http_file {
 /* The request                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Takes a reference to the request and returns `req`, so that it can be
+ * answered after the handler returns. */
 GUST_EXTERN gust_http_request *gust_http_request_ref(gust_http_request *req);
 /* Drops a reference; the last one frees the request. NULL is a no-op. */
 GUST_EXTERN void gust_http_request_unref(gust_http_request *req);

@@ -108,8 +108,8 @@ GUST_EXTERN int gust_url_split(gust_url *u, const char *s, size_t len);
  * `out`'s memory. Returns 0, GUST_ESYNTAX (either input malformed, or
  * `base` not absolute), GUST_EINVAL (a NULL argument, or an input inside
  * `out`) or a gust_buf error; `out` is unchanged on error. */
-GUST_EXTERN int gust_url_resolve(const char *base, size_t blen,
-                                 const char *ref, size_t rlen, gust_buf *out);
+GUST_EXTERN int gust_url_resolve(const char *base, size_t blen, const char *ref,
+                                 size_t rlen, gust_buf *out);
 
 /* ------------------------------------------------------------------ */
 /* Query strings and application/x-www-form-urlencoded bodies           */
@@ -146,12 +146,14 @@ GUST_EXTERN int gust_form_next(gust_form_iter *it, gust_buf *name,
  * arrives, never accumulated. */
 typedef struct gust_multipart gust_multipart;
 
+/* Bounds of the multipart parser (a zero member takes its default). */
 typedef struct gust_multipart_limits {
   size_t max_header_size; /* bytes of one part's header block; default 16384 */
   size_t max_parts;       /* parts in one body; default 10000 */
   size_t max_buffer;      /* bytes one feed call may add; default 1048576 */
 } gust_multipart_limits;
 
+/* What gust_multipart_next() reports. */
 typedef enum gust_multipart_event_type {
   GUST_MULTIPART_NEED_DATA = 0, /* feed more bytes (or finish) */
   GUST_MULTIPART_PART = 1,      /* a part begins: name, filename, type */

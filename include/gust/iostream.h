@@ -52,6 +52,8 @@
 extern "C" {
 #endif
 
+/* A buffered byte stream over a socket or TLS session (Tornado's
+ * IOStream; opaque, reference counted). */
 typedef struct gust_iostream gust_iostream;
 
 /* Stream options (all zero = defaults). */

@@ -23,6 +23,7 @@ extern "C" {
 /* Condition                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Lets tasks wait until notified (Tornado's Condition; opaque). */
 typedef struct gust_condition gust_condition;
 
 /* Creates a condition on `loop`; *out is owned by the caller (release with
@@ -58,6 +59,7 @@ GUST_EXTERN int gust_condition_describe(const gust_condition *c, char *buf,
 /* Event                                                                */
 /* ------------------------------------------------------------------ */
 
+/* A flag tasks can wait on until it is set (Tornado's Event; opaque). */
 typedef struct gust_event gust_event;
 
 /* Creates a clear event. Returns 0, GUST_EINVAL, or GUST_ENOMEM. */
@@ -93,6 +95,8 @@ GUST_EXTERN int gust_event_describe(const gust_event *e, char *buf,
 /* Semaphore and BoundedSemaphore                                       */
 /* ------------------------------------------------------------------ */
 
+/* A counter that tasks acquire and release (Tornado's Semaphore and
+ * BoundedSemaphore; opaque). */
 typedef struct gust_semaphore gust_semaphore;
 
 /* Creates a semaphore with the counter at `value`. Returns 0, GUST_EINVAL
@@ -139,6 +143,7 @@ GUST_EXTERN int gust_semaphore_describe(const gust_semaphore *s, char *buf,
 /* Lock                                                                 */
 /* ------------------------------------------------------------------ */
 
+/* A lock for tasks on one loop (Tornado's Lock; opaque). */
 typedef struct gust_lock gust_lock;
 
 /* Creates an unlocked lock. Returns 0, GUST_EINVAL, or GUST_ENOMEM. */

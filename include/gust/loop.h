@@ -28,6 +28,7 @@ GUST_EXTERN const char *gust_loop_backend_version(void);
 /* The loop object                                                      */
 /* ------------------------------------------------------------------ */
 
+/* An event loop (Tornado's IOLoop; opaque). */
 typedef struct gust_loop gust_loop;
 
 /* A deferred callback or timer callback. */
@@ -226,6 +227,7 @@ GUST_EXTERN int gust_loop_remove_signal_handler(gust_loop *loop, int signum);
 /* Periodic callbacks (Tornado's PeriodicCallback)                      */
 /* ------------------------------------------------------------------ */
 
+/* A callback run every period (opaque). */
 typedef struct gust_periodic gust_periodic;
 
 /* A source of uniform random numbers in [0, 1). */

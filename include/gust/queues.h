@@ -18,8 +18,10 @@
 extern "C" {
 #endif
 
+/* A queue of pointers between tasks on one loop (opaque). */
 typedef struct gust_queue gust_queue;
 
+/* The order in which a queue hands out its items. */
 typedef enum gust_queue_kind {
   GUST_QUEUE_FIFO = 0,    /* Queue: first in, first out */
   GUST_QUEUE_LIFO = 1,    /* LifoQueue: last in, first out */

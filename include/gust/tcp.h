@@ -78,6 +78,7 @@ GUST_EXTERN const gust_resolver *gust_resolver_default(void);
 /* TCP client                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Opens TCP (and TLS) connections (Tornado's TCPClient; opaque). */
 typedef struct gust_tcp_client gust_tcp_client;
 
 /* Options of one connect (all zero = defaults). Strings and the TLS
@@ -158,6 +159,7 @@ GUST_EXTERN int gust_tcp_client_peer(const gust_future *f, gust_addr *out);
 /* TCP server                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Accepts TCP (and TLS) connections (Tornado's TCPServer; opaque). */
 typedef struct gust_tcp_server gust_tcp_server;
 
 /* A new connection (Tornado's handle_stream): the receiver owns the

@@ -116,6 +116,8 @@ GUST_EXTERN int gust_tap_cmp_mem_(const void *got, size_t got_len,
                                   const char *file, int line, const char *fmt,
                                   ...) GUST_PRINTF(7, 8);
 
+/* The check macros: each records one TAP result with the caller's file
+ * and line, takes a printf-style test name and returns 1 on success. */
 #define GUST_OK(cond, ...)                                                     \
   gust_tap_ok_(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define GUST_IS_INT(got, want, ...)                                            \
@@ -161,6 +163,7 @@ GUST_EXTERN int gust_tap_done(void);
 /* Tests (Tornado's AsyncTestCase)                                      */
 /* ------------------------------------------------------------------ */
 
+/* One test case with its own fresh loop (opaque). */
 typedef struct gust_test gust_test;
 
 /* Creates a test named `name` (copied; used in reports) with a fresh loop.

@@ -30,6 +30,7 @@ extern "C" {
  * TLS 1.2 is the lowest version, compression is off. */
 typedef struct gust_tls_ctx gust_tls_ctx;
 
+/* Which side of the handshake a context or session plays. */
 typedef enum gust_tls_role {
   GUST_TLS_CLIENT = 1,
   GUST_TLS_SERVER = 2

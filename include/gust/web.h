@@ -55,6 +55,8 @@
 extern "C" {
 #endif
 
+/* The application (Tornado's Application: routes and settings) and one
+ * request's handler instance (RequestHandler); both opaque. */
 typedef struct gust_web_app gust_web_app;
 typedef struct gust_web_handler gust_web_handler;
 
@@ -251,6 +253,7 @@ GUST_EXTERN int gust_web_app_listen(gust_web_app *app, const char *host,
                                     int port, const gust_http_server_opts *opts,
                                     gust_http_server **out);
 
+/* The application's loop, and the user_data given in its settings. */
 GUST_EXTERN gust_loop *gust_web_app_loop(const gust_web_app *app);
 GUST_EXTERN void *gust_web_app_user_data(const gust_web_app *app);
 
@@ -262,10 +265,14 @@ GUST_EXTERN void gust_web_app_free(gust_web_app *app);
 /* The handler: request side                                            */
 /* ------------------------------------------------------------------ */
 
+/* Takes a reference to the handler and returns `h`, to finish the
+ * request after the callback that received it returned. */
 GUST_EXTERN gust_web_handler *gust_web_handler_ref(gust_web_handler *h);
 /* Drops a reference taken with gust_web_handler_ref(). NULL is a no-op. */
 GUST_EXTERN void gust_web_handler_unref(gust_web_handler *h);
 
+/* The handler's request, application, loop and class (all borrowed,
+ * valid while the handler lives). */
 GUST_EXTERN gust_http_request *gust_web_request(const gust_web_handler *h);
 GUST_EXTERN gust_web_app *gust_web_app_of(const gust_web_handler *h);
 GUST_EXTERN gust_loop *gust_web_loop(const gust_web_handler *h);

@@ -42,6 +42,9 @@
 extern "C" {
 #endif
 
+/* One WebSocket connection, server or client side (Tornado's
+ * WebSocketHandler and WebSocketClientConnection; opaque, reference
+ * counted). */
 typedef struct gust_websocket gust_websocket;
 
 /* A received message. `data` is valid during the callback that gets it
@@ -215,6 +218,7 @@ gust_websocket_connect_response(const gust_future *f);
 /* Connections (both roles)                                             */
 /* ------------------------------------------------------------------ */
 
+/* Takes a reference to the connection and returns `ws`. */
 GUST_EXTERN gust_websocket *gust_websocket_ref(gust_websocket *ws);
 /* Drops a reference; NULL is a no-op. See "Lifetime" above. */
 GUST_EXTERN void gust_websocket_unref(gust_websocket *ws);
@@ -307,6 +311,7 @@ GUST_EXTERN void gust_websocket_set_user_data(gust_websocket *ws,
                                               void *user_data);
 GUST_EXTERN void *gust_websocket_user_data(const gust_websocket *ws);
 
+/* The loop the connection runs on (borrowed). */
 GUST_EXTERN gust_loop *gust_websocket_loop(const gust_websocket *ws);
 
 /* Counters of one connection. */

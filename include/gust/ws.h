@@ -15,11 +15,13 @@ extern "C" {
 /* Constants                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Which endpoint the state machine plays, which decides masking. */
 typedef enum gust_ws_role {
   GUST_WS_SERVER = 0, /* receives masked frames, sends unmasked ones */
   GUST_WS_CLIENT = 1  /* receives unmasked frames, masks what it sends */
 } gust_ws_role;
 
+/* Frame opcodes (RFC 6455, section 5.2). */
 typedef enum gust_ws_opcode {
   GUST_WS_OP_CONT = 0x0,
   GUST_WS_OP_TEXT = 0x1,
@@ -181,8 +183,10 @@ typedef struct gust_ws_config {
   size_t deflate_min_size; /* send smaller messages uncompressed; 0 = all */
 } gust_ws_config;
 
+/* The Sans-IO WebSocket connection state machine (opaque). */
 typedef struct gust_ws gust_ws;
 
+/* What gust_ws_next_event() reports. */
 typedef enum gust_ws_event_type {
   GUST_WS_EV_NEED_DATA = 0, /* feed more input */
   GUST_WS_EV_TEXT = 1,      /* text message (or fragment when streaming) */
@@ -206,6 +210,7 @@ typedef struct gust_ws_event {
   uint64_t offset;     /* ERROR: stream offset of the offending byte */
 } gust_ws_event;
 
+/* Where the closing handshake stands. */
 typedef enum gust_ws_state {
   GUST_WS_OPEN = 0,
   GUST_WS_CLOSE_SENT = 1,     /* our close is queued; awaiting the peer's */
@@ -408,16 +413,20 @@ GUST_EXTERN int gust_ws_client_check(int status, const gust_headers *resp,
 /* Extension header parsing                                             */
 /* ------------------------------------------------------------------ */
 
+/* Limits of a parsed Sec-WebSocket-Extensions header set. */
 #define GUST_WS_EXT_MAX        8    /* elements per header set */
 #define GUST_WS_EXT_PARAMS_MAX 8    /* parameters per element */
 #define GUST_WS_EXT_MAX_BYTES  4096 /* joined header value */
 
+/* One extension parameter (`name` or `name=value`); the slices point
+ * into the text of the gust_ws_extensions holding it. */
 typedef struct gust_ws_ext_param {
   gust_slice name;
   gust_slice value; /* unquoted; empty when has_value is 0 */
   int has_value;
 } gust_ws_ext_param;
 
+/* One extension offer or answer: its name and parameters. */
 typedef struct gust_ws_ext {
   gust_slice name;
   size_t n_params;
