@@ -435,8 +435,8 @@ static void update_pause(gust__http_conn *c) {
   int paused;
   if (c->closing || c->dead || c->detached)
     return;
-  paused = c->wait != NULL || c->h1_paused ||
-           (c->flushing_close && !c->lingering);
+  paused =
+      c->wait != NULL || c->h1_paused || (c->flushing_close && !c->lingering);
   /* While a request waits for its response, a client that leaves is
    * noticed at once (close callbacks, on_connection_close), as Tornado
    * does; what it sends meanwhile stays buffered, one read at most. */
@@ -1656,8 +1656,9 @@ int gust_http_response_finish(gust_http_request *req, gust_future **out) {
     close_after_flush(c);
     return rc;
   }
-  if (!c->msg_done) {
-    /* the body is read and dropped, then the connection closes */
+  if (!c->msg_done && c->has_body) {
+    /* the body is read and dropped, then the connection closes; a request
+     * without a body ends with its head, so it keeps the connection */
     c->discard = 1;
   }
   if (out != NULL || !c->in_drive) {
