@@ -15,6 +15,8 @@ AM_TESTS_ENVIRONMENT = \
 # with t/libtap.la links libgust-testing and may use its helpers too.
 check_LTLIBRARIES += t/libtap.la
 t_libtap_la_SOURCES = t/tap.c t/tap.h
+# The same for the Python test peers.
+EXTRA_DIST += t/tap.py
 t_libtap_la_LIBADD = libgust-testing.la
 
 include t/base/local.mk

@@ -168,6 +168,27 @@ static entry *add_entry(header *hd, int type, char *code, char *doc, int line) {
   return &hd->entries[hd->n_entries++];
 }
 
+/* Records one declaration: a new entry documented by the pending comment,
+ * or, inside a group that has no comment of its own, one more line of the
+ * group's entry. Returns the entry's index. */
+static int add_decl(header *hd, const char *code, char **pending, int in_group,
+                    size_t start) {
+  if (!in_group || *pending != NULL) {
+    add_entry(hd, E_DECL, xstrdup(code),
+              *pending != NULL ? *pending : xstrdup(""), (int)start + 1);
+    *pending = NULL;
+  } else {
+    entry *last = &hd->entries[hd->n_entries - 1];
+    str joined = {0};
+    str_add(&joined, last->code);
+    str_addc(&joined, '\n');
+    str_add(&joined, code);
+    free(last->code);
+    last->code = str_take(&joined);
+  }
+  return (int)hd->n_entries - 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Reading a header                                                    */
 /* ------------------------------------------------------------------ */
@@ -673,27 +694,9 @@ static void parse_header(header *hd, int h) {
           continue;
         }
       }
-      {
-        int e;
-        if (!in_group || pending) {
-          add_entry(hd, E_DECL, xstrdup(code.p),
-                    pending ? pending : xstrdup(""), (int)start + 1);
-          pending = NULL;
-          e = (int)hd->n_entries - 1;
-        } else {
-          entry *last = &hd->entries[hd->n_entries - 1];
-          str joined = {0};
-          str_add(&joined, last->code);
-          str_addc(&joined, '\n');
-          str_add(&joined, code.p);
-          free(last->code);
-          last->code = str_take(&joined);
-          e = (int)hd->n_entries - 1;
-        }
-        declare(code.p, h, e);
-        free(code.p);
-        in_group = 1;
-      }
+      declare(code.p, h, add_decl(hd, code.p, &pending, in_group, start));
+      free(code.p);
+      in_group = 1;
       continue;
     }
 
@@ -706,7 +709,7 @@ static void parse_header(header *hd, int h) {
     {
       str code = {0};
       size_t start = i;
-      int depth = 0, in_comment = 0, e;
+      int depth = 0, in_comment = 0;
       for (;;) {
         int ended = scan_decl(lines[i], &depth, &in_comment);
         str_add(&code, lines[i]);
@@ -730,21 +733,7 @@ static void parse_header(header *hd, int h) {
           continue;
         }
       }
-      if (!in_group || pending) {
-        add_entry(hd, E_DECL, xstrdup(code.p), pending ? pending : xstrdup(""),
-                  (int)start + 1);
-        pending = NULL;
-      } else {
-        entry *last = &hd->entries[hd->n_entries - 1];
-        str joined = {0};
-        str_add(&joined, last->code);
-        str_addc(&joined, '\n');
-        str_add(&joined, code.p);
-        free(last->code);
-        last->code = str_take(&joined);
-      }
-      e = (int)hd->n_entries - 1;
-      declare(code.p, h, e);
+      declare(code.p, h, add_decl(hd, code.p, &pending, in_group, start));
       free(code.p);
       in_group = 1;
     }

@@ -65,9 +65,6 @@ int demo_ptr_remove(void **arr, size_t *n, const void *item);
 /* strdup that reports failure as NULL. */
 char *demo_strdup(const char *s);
 
-/* Appends `len` bytes of text, HTML-escaped (& < > " '), to `out`. */
-int demo_escape(gust_buf *out, const char *text, size_t len);
-
 /* The signed-cookie user of a request (get_current_user of every class). */
 int demo_get_current_user(gust_web_handler *h, gust_buf *user);
 

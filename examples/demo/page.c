@@ -38,38 +38,6 @@ char *demo_strdup(const char *s) {
   return p;
 }
 
-int demo_escape(gust_buf *out, const char *text, size_t len) {
-  size_t i, run = 0;
-  int rc;
-  for (i = 0; i < len; i++) {
-    const char *rep;
-    switch (text[i]) {
-    case '&':
-      rep = "&amp;";
-      break;
-    case '<':
-      rep = "&lt;";
-      break;
-    case '>':
-      rep = "&gt;";
-      break;
-    case '"':
-      rep = "&quot;";
-      break;
-    case '\'':
-      rep = "&#39;";
-      break;
-    default:
-      continue;
-    }
-    if ((rc = gust_buf_append(out, text + run, i - run)) < 0 ||
-        (rc = gust_buf_append_str(out, rep)) < 0)
-      return rc;
-    run = i + 1;
-  }
-  return gust_buf_append(out, text + run, len - run);
-}
-
 int demo_get_current_user(gust_web_handler *h, gust_buf *user) {
   gust_buf v;
   int rc;

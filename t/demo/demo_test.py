@@ -21,22 +21,11 @@ import urllib.parse
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+import tap  # noqa: E402  (t/tap.py)
+from tap import ok  # noqa: E402
+
 MAX_UPLOAD = 8 << 20
-count = 0
-failed = 0
-
-
-def ok(cond, name, diag=None):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, name))
-    if not cond and diag is not None:
-        for line in str(diag).splitlines()[:20]:
-            print("# " + line)
-    sys.stdout.flush()
-    return cond
 
 
 class Session:
@@ -400,5 +389,4 @@ async def main(binary, static_dir):
 if __name__ == "__main__":
     asyncio.run(main(os.path.abspath(sys.argv[1]),
                      os.path.abspath(sys.argv[2])))
-    print("1..%d" % count)
-    sys.exit(1 if failed or count == 0 else 0)
+    sys.exit(tap.done())

@@ -17,23 +17,15 @@ import sys
 
 import websockets
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+import tap  # noqa: E402  (t/tap.py)
+from tap import ok  # noqa: E402
+
+tap.start(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+
 TIMEOUT = 30.0
 MAX_BODY = 65536
 
-n_done = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-failed = False
-
-
-def ok(cond, name, diag=None):
-    global n_done, failed
-    n_done += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_done, name))
-    if not cond:
-        failed = True
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line)
-    sys.stdout.flush()
 
 
 def start(*args):
@@ -370,8 +362,7 @@ def main():
             proc.kill()
             proc.wait()
     idle_test(sys.argv[1])
-    print("1..%d" % n_done)
-    sys.exit(1 if failed else 0)
+    sys.exit(tap.done())
 
 
 main()

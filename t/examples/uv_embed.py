@@ -6,27 +6,18 @@ Every wait is bounded by a generous timeout; the timer test waits for the
 count to move instead of sleeping a fixed time.
 """
 
+import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+import tap  # noqa: E402  (t/tap.py)
+from tap import ok  # noqa: E402
+
 TIMEOUT = 30.0
-n_done = 0
-failed = False
-
-
-def ok(cond, name, diag=None):
-    global n_done, failed
-    n_done += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_done, name))
-    if not cond:
-        failed = True
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line)
-    sys.stdout.flush()
 
 
 def fetch(url):
@@ -89,8 +80,7 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    print("1..%d" % n_done)
-    sys.exit(1 if failed else 0)
+    sys.exit(tap.done())
 
 
 main()
