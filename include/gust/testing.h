@@ -168,7 +168,9 @@ typedef struct gust_test gust_test;
 
 /* Creates a test named `name` (copied; used in reports) with a fresh loop.
  * `mem` (NULL = default) is used for the test and its loop, servers and
- * client, and must outlive the test. The timeout starts at
+ * client, and must outlive the test. The waits below arm timers on that
+ * loop, so an allocator that fails on purpose (gust_failmem) belongs on
+ * a plain loop of its own, not here. The timeout starts at
  * $GUST_ASYNC_TEST_TIMEOUT seconds, else 5. On success *out owns the test:
  * end it with gust_test_finish(). Returns 0, GUST_EINVAL (NULL out or
  * name), GUST_ENOMEM, or the loop's error (GUST_ESYS). */
