@@ -21,8 +21,10 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define TAP_NORETURN     __attribute__((noreturn))
 #else
 #define TAP_PRINTF(f, a)
+#define TAP_NORETURN
 #endif
 
 /* Declares how many checks will run (optional: done_testing() prints the
@@ -32,7 +34,7 @@ void plan(int n);
 /* Skips the whole program: prints "1..0 # SKIP reason" and exits 0. Use only
  * when a requirement is genuinely missing outside CI; under CI=true it is a
  * failure (prints "Bail out!" and exits 1). */
-void plan_skip_all(const char *reason, ...) TAP_PRINTF(1, 2);
+void plan_skip_all(const char *reason, ...) TAP_PRINTF(1, 2) TAP_NORETURN;
 
 /* Records one check; returns `cond` (as 0/1). */
 int ok_(int cond, const char *file, int line, const char *name, ...)
@@ -72,7 +74,7 @@ void diag(const char *fmt, ...) TAP_PRINTF(1, 2);
 void note(const char *fmt, ...) TAP_PRINTF(1, 2);
 
 /* Stops the whole run: prints "Bail out! reason" and exits 1. */
-void bail_out(const char *fmt, ...) TAP_PRINTF(1, 2);
+void bail_out(const char *fmt, ...) TAP_PRINTF(1, 2) TAP_NORETURN;
 
 /* Returns 1 if the group `name` is selected by GUST_TEST_RUN (always 1 when
  * the variable is unset), and prints a note naming the group. */

@@ -24,6 +24,9 @@
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
 static void die(const char *fmt, ...) {
   va_list ap;
   fputs("gust-apiref: ", stderr);

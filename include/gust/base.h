@@ -22,13 +22,15 @@ extern "C" {
 
 /* Function attributes where the compiler has them: GUST_PRINTF(fmt, args)
  * checks printf-style arguments, GUST_WARN_UNUSED warns when a result is
- * ignored. */
+ * ignored, GUST_NORETURN marks a function that never returns (it exits). */
 #if defined(__GNUC__) || defined(__clang__)
 #define GUST_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #define GUST_WARN_UNUSED       __attribute__((warn_unused_result))
+#define GUST_NORETURN          __attribute__((noreturn))
 #else
 #define GUST_PRINTF(fmt, args)
 #define GUST_WARN_UNUSED
+#define GUST_NORETURN
 #endif
 
 /* A signed byte count: >= 0 is a size, < 0 is a GUST_E* code. */

@@ -85,7 +85,8 @@ GUST_EXTERN void gust_tap_start(void);
 /* Skips the whole program: prints "1..0 # SKIP reason" and exits with
  * status 0. Under CI (CI=true in the environment) a missing requirement is
  * a failure instead: prints "Bail out!" and exits with status 1. */
-GUST_EXTERN void gust_tap_skip_all(const char *fmt, ...) GUST_PRINTF(1, 2);
+GUST_EXTERN void gust_tap_skip_all(const char *fmt, ...)
+    GUST_PRINTF(1, 2) GUST_NORETURN;
 
 /* Returns 1 when running under CI (CI=true in the environment), where a
  * missing requirement is a failure rather than a reason to skip; 0
@@ -146,7 +147,8 @@ GUST_EXTERN void gust_tap_note(const char *fmt, ...) GUST_PRINTF(1, 2);
 
 /* Stops the whole program: prints "Bail out! reason" and exits with
  * status 1. */
-GUST_EXTERN void gust_tap_bail_out(const char *fmt, ...) GUST_PRINTF(1, 2);
+GUST_EXTERN void gust_tap_bail_out(const char *fmt, ...)
+    GUST_PRINTF(1, 2) GUST_NORETURN;
 
 /* Returns 1 if the group `name` is selected by GUST_TEST_RUN (always when
  * it is unset) and then prints a note naming it; 0 otherwise. */
