@@ -227,8 +227,10 @@ GUST_EXTERN int gust_h1_send_response_fields(gust_h1 *h, int status,
                                              size_t n);
 
 /* Server: queues `HTTP/1.1 100 Continue\r\n\r\n` if the current request
- * expects it and no response head was sent; otherwise does nothing.
- * Returns 0, GUST_ESTATE or GUST_ENOMEM. */
+ * expects it and no response head was sent; otherwise does nothing. Nor
+ * does it for a Content-Length over the current body limit
+ * (gust_h1_set_max_body()): that body gets 413 at the next event, and the
+ * client is not asked to send it. Returns 0, GUST_ESTATE or GUST_ENOMEM. */
 GUST_EXTERN int gust_h1_send_continue(gust_h1 *h);
 
 /* Server, after an ERROR event whose http_status is not 0: queues the

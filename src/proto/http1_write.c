@@ -386,6 +386,11 @@ int gust_h1_send_continue(gust_h1 *h) {
   if (!h->req_expect_100 || h->continue_sent || h->resp_started ||
       h->sstate != GUST__H1_S_IDLE)
     return 0;
+  /* An announced body over the limit gets 413 when it starts (C7): the
+   * client must not be told to send it. */
+  if (h->rstate == GUST__H1_R_FIXED && h->left == h->content_length &&
+      h->content_length > h->max_body)
+    return 0;
   if (commit(h, mark,
              gust_buf_append_str(&h->out, "HTTP/1.1 100 Continue\r\n\r\n")))
     return GUST_ENOMEM;

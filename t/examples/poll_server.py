@@ -191,6 +191,14 @@ def http_tests(port):
     c.close()
 
     c = Conn(port)
+    c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+           b"Expect: 100-continue\r\n\r\n" % (MAX_BODY + 1))
+    st, _, _ = c.response()
+    ok(st == 413, "Expect: 100-continue over the limit: 413, no 100 first",
+       st)
+    c.close()
+
+    c = Conn(port)
     chunk = b"%x\r\n" % 40000 + b"a" * 40000 + b"\r\n"
     c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
            b"\r\n" + chunk * 2)

@@ -170,6 +170,26 @@ static void expect(void) {
   gust_h1_free(h);
 
   h = server();
+  gust_h1_feed(h, req, strlen(req));
+  next(h);
+  gust_h1_set_max_body(h, 1);
+  ok(gust_h1_send_continue(h) == 0, "expect: send_continue over the limit");
+  out_is(h, "", "expect: no 100 for a body over the limit");
+  gust_h1_next_event(h, &ev);
+  is_int(ev.type, GUST_H1_ERROR, "expect: that body is refused");
+  is_int(ev.http_status, 413, "expect: with 413");
+  gust_h1_free(h);
+
+  h = server();
+  gust_h1_feed(h, req, strlen(req));
+  next(h);
+  gust_h1_set_max_body(h, 2);
+  gust_h1_send_continue(h);
+  out_is(h, "HTTP/1.1 100 Continue\r\n\r\n",
+         "expect: 100 for a body at the limit");
+  gust_h1_free(h);
+
+  h = server();
   gust_h1_feed(h, GET, strlen(GET));
   next(h);
   gust_h1_send_continue(h);
