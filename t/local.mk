@@ -8,8 +8,8 @@ SH_LOG_COMPILER = $(SHELL)
 TEST_EXTENSIONS = .sh
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
-	CC='$(CC)'; NM='$(NM)'; \
-	export top_srcdir top_builddir CC NM;
+	CC='$(CC)'; NM='$(NM)'; GUST_SAN_CFLAGS='$(GUST_SAN_CFLAGS)'; \
+	export top_srcdir top_builddir CC NM GUST_SAN_CFLAGS;
 
 # tap.h's names over libgust-testing's TAP producer: every program linked
 # with t/libtap.la links libgust-testing and may use its helpers too.

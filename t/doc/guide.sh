@@ -26,7 +26,10 @@ if [ -z "$blocks" ]; then
   exit 1
 fi
 
+# the sanitizer or coverage flags the libraries were built with, if any,
+# are needed to link against them
 cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
+cflags="$cflags ${GUST_SAN_CFLAGS:-}"
 cflags="$cflags -I$top_srcdir/include -I$top_builddir/include"
 for b in $blocks; do
   line=$(cat "$b.line")
@@ -42,7 +45,8 @@ for b in $blocks; do
   fi
   if grep -q '^int main(' "$b"; then
     n=$((n + 1))
-    if "$top_builddir/libtool" --quiet --mode=link $CC -o "${b%.c}" "$obj" \
+    if "$top_builddir/libtool" --quiet --mode=link $CC ${GUST_SAN_CFLAGS:-} \
+      -o "${b%.c}" "$obj" \
       "$top_builddir/libgust-testing.la" "$top_builddir/libgust.la" \
       "$top_builddir/libgust-proto.la" > "$b.err" 2>&1; then
       echo "ok $n - guide: program at line $line links"

@@ -729,7 +729,7 @@ static int accept_head(int lfd, char *buf, size_t cap) {
     return -1;
   gust_buf_init(&in, NULL);
   while (!eof && in.len < cap - 1 &&
-         memmem(in.ptr, in.len, "\r\n\r\n", 4) == NULL) {
+         (in.len < 4 || memmem(in.ptr, in.len, "\r\n\r\n", 4) == NULL)) {
     size_t had = in.len;
     raw_pump(fd, &in, in.len + 1, &eof, 5.0);
     if (in.len == had)
