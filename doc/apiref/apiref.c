@@ -772,12 +772,26 @@ static void report_undocumented(void) {
 /* Comment text structure                                              */
 /* ------------------------------------------------------------------ */
 
-/* A comment is a list of blocks: paragraphs, list items and code. */
-enum { B_PARA, B_ITEM, B_CODE };
+/* A comment is a list of blocks: paragraphs, list items and code.
+ * B_MORE is no block: it marks a line continuing the open list item. */
+enum { B_PARA, B_ITEM, B_CODE, B_MORE };
 typedef struct block {
   int type;
   char *text;
 } block;
+
+/* Ends the open block of type `type`: its text (trailing newlines cut)
+ * becomes the next block of *b. */
+static void close_block(block **b, size_t *n, int type, str *acc) {
+  size_t l = acc->len;
+  while (l > 0 && acc->p[l - 1] == '\n')
+    acc->p[--l] = '\0';
+  acc->len = l;
+  *b = xrealloc(*b, (*n + 1) * sizeof **b);
+  (*b)[*n].type = type;
+  (*b)[*n].text = str_take(acc);
+  (*n)++;
+}
 
 static block *split_blocks(const char *doc, size_t *n_out) {
   block *b = NULL;
@@ -799,7 +813,7 @@ static block *split_blocks(const char *doc, size_t *n_out) {
                line[indent + 1] == ' ') {
       type = B_ITEM;
     } else if (cur == B_ITEM && indent > item_indent) {
-      type = B_ITEM + 100; /* continuation */
+      type = B_MORE;
     } else if (indent >= 2) {
       type = B_CODE;
     } else {
@@ -808,17 +822,9 @@ static block *split_blocks(const char *doc, size_t *n_out) {
     if (type == -1 && cur == B_CODE) {
       str_addc(&acc, '\n');
     } else if (type == -1 || type == B_ITEM ||
-               (type != cur && type != B_ITEM + 100)) {
-      if (cur >= 0) {
-        size_t l = acc.len;
-        while (l > 0 && acc.p[l - 1] == '\n')
-          acc.p[--l] = '\0';
-        acc.len = l;
-        b = xrealloc(b, (n + 1) * sizeof *b);
-        b[n].type = cur;
-        b[n].text = str_take(&acc);
-        n++;
-      }
+               (type != cur && type != B_MORE)) {
+      if (cur >= 0)
+        close_block(&b, &n, cur, &acc);
       cur = -1;
       if (type == B_ITEM) {
         item_indent = indent;
@@ -835,22 +841,14 @@ static block *split_blocks(const char *doc, size_t *n_out) {
       str_addc(&acc, '\n');
       str_add(&acc, line);
     } else {
-      str_addc(&acc, type == B_CODE ? '\n' : ' ');
+      str_addc(&acc, ' ');
       str_add(&acc, line + indent);
     }
     free(line);
     p = nl ? nl + 1 : p + len;
   }
-  if (cur >= 0) {
-    size_t l = acc.len;
-    while (l > 0 && acc.p[l - 1] == '\n')
-      acc.p[--l] = '\0';
-    acc.len = l;
-    b = xrealloc(b, (n + 1) * sizeof *b);
-    b[n].type = cur;
-    b[n].text = str_take(&acc);
-    n++;
-  }
+  if (cur >= 0)
+    close_block(&b, &n, cur, &acc);
   /* Code blocks keep their common indentation out. */
   {
     size_t i;
